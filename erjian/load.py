@@ -1,0 +1,195 @@
+"""Stage 1 — load: read YAML and Markdown files into plain Python data that remembers where
+every mapping, key and list item came from (so that later stages can name the line).
+
+YAML is parsed with PyYAML's safe loader, with three changes: duplicate keys are an error
+(PyYAML silently keeps the last one), anchors/aliases are refused (no alias bombs, and the
+data stays a tree), and an impossible date such as ``2026-02-30`` is reported with its line
+instead of crashing the loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem
+
+MAX_FILE_BYTES = 1_000_000
+
+
+class LineDict(dict):
+    """A YAML mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list):
+    """A YAML sequence that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _InputError(Exception):
+    def __init__(self, line: int | None, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.line, self.message, self.hint = line, message, hint
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+class _SiteLoader(yaml.SafeLoader):
+    """Safe loader building LineDict/LineList and rejecting what the site does not allow."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _InputError(
+                event.start_mark.line + 1,
+                f"alias '*{event.anchor}' is not allowed",
+                "write the value out in full; anchors and aliases are not supported",
+            )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_map(self, node):
+        data = LineDict()
+        data.line = node.start_mark.line + 1
+        data.key_lines = {}
+        yield data
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool, dt.date)) and key is not None:
+                raise _InputError(key_node.start_mark.line + 1, "a mapping key must be plain text")
+            if key in data.key_lines:
+                raise _InputError(
+                    key_node.start_mark.line + 1,
+                    f"duplicate key '{key}' (first given on line {data.key_lines[key]})",
+                    "remove one of the two; YAML would silently keep only the last",
+                )
+            data.key_lines[key] = key_node.start_mark.line + 1
+            data[key] = self.construct_object(value_node, deep=True)
+
+    def construct_yaml_seq(self, node):
+        data = LineList()
+        data.line = node.start_mark.line + 1
+        data.item_lines = [item.start_mark.line + 1 for item in node.value]
+        yield data
+        data.extend(self.construct_object(item, deep=True) for item in node.value)
+
+    def construct_yaml_timestamp(self, node):
+        text = self.construct_scalar(node)
+        if _DATE_RE.match(text):
+            try:
+                year, month, day = (int(part) for part in text.split("-"))
+                return dt.date(year, month, day)
+            except ValueError as exc:
+                raise _InputError(
+                    node.start_mark.line + 1,
+                    f"'{text}' is not a real date ({exc})",
+                    "check the day and month; dates are written YYYY-MM-DD",
+                ) from None
+        raise _InputError(
+            node.start_mark.line + 1,
+            f"'{text}' has a time; only dates are used here",
+            "write the date alone as YYYY-MM-DD",
+        )
+
+
+_SiteLoader.add_constructor("tag:yaml.org,2002:map", _SiteLoader.construct_yaml_map)
+_SiteLoader.add_constructor("tag:yaml.org,2002:seq", _SiteLoader.construct_yaml_seq)
+_SiteLoader.add_constructor("tag:yaml.org,2002:timestamp", _SiteLoader.construct_yaml_timestamp)
+
+
+@dataclass
+class Loaded:
+    """What one file contributed: its data (None when unreadable) and what was wrong."""
+
+    path: Path
+    display: str
+    data: object = None
+    body: str = ""
+    body_line: int = 0
+    problem: Problem | None = None
+
+
+def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
+    if len(raw) > MAX_FILE_BYTES:
+        return None, Problem(
+            display, None, None,
+            f"is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one input file",
+            "split it, or check that it is the file you meant to add",
+        )
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, Problem(
+            display, line, None,
+            f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            "save the file as UTF-8",
+        )
+
+
+def parse_yaml(text: str, display: str, first_line: int = 1):
+    """Parse YAML text; returns (data, problem). ``first_line`` offsets reported lines."""
+    try:
+        data = yaml.load(text, Loader=_SiteLoader)  # noqa: S506 - _SiteLoader is a SafeLoader
+    except _InputError as exc:
+        return None, Problem(display, exc.line + first_line - 1, None, exc.message, exc.hint)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else None
+        message = f"is not valid YAML: {exc.problem or exc.context}"
+        hint = "indent with spaces, not tabs" if "\t" in text and "tab" in str(exc) else (
+            "check the indentation and the ':' after each key"
+        )
+        return None, Problem(display, line, None, message, hint)
+    except yaml.YAMLError as exc:
+        return None, Problem(display, None, None, f"is not valid YAML: {exc}")
+    except RecursionError:
+        return None, Problem(display, None, None, "is nested too deeply to be site data")
+    return data, None
+
+
+def load_yaml(path: Path, display: str) -> Loaded:
+    text, problem = _read_text(path, display)
+    if problem:
+        return Loaded(path, display, problem=problem)
+    data, problem = parse_yaml(text, display)
+    return Loaded(path, display, data=data, problem=problem)
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+def load_markdown(path: Path, display: str) -> Loaded:
+    """A Markdown file with YAML front matter between two ``---`` lines."""
+    text, problem = _read_text(path, display)
+    if problem:
+        return Loaded(path, display, problem=problem)
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return Loaded(path, display, problem=Problem(
+            display, 1, None, "has no front matter",
+            "start the file with a '---' line, the fields (title, date, kind, ...), and another '---'",
+        ))
+    data, problem = parse_yaml(match.group(1) or "", display, first_line=2)
+    body_line = text[: match.end()].count("\n") + 1
+    return Loaded(path, display, data=data, body=text[match.end():], body_line=body_line,
+                  problem=problem)

@@ -1,0 +1,449 @@
+"""Typed models of the site's input, and the schemas that validate raw YAML into them.
+
+Domain vocabularies (specialties, login methods, region levels, authority roles) live here
+too: they are part of what the data may say, not of how it is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .schema import (Boolean, Choice, Context, Date, Integer, ListOf, Record, Schema, Slug,
+                     Text, Url)
+
+
+@dataclass(frozen=True)
+class Specialty:
+    code: str
+    name: str
+    practice_subject: str
+
+
+SPECIALTIES: dict[str, Specialty] = {s.code: s for s in (
+    Specialty("jianzhu", "建筑工程", "建筑工程管理与实务"),
+    Specialty("shizheng", "市政公用工程", "市政公用工程管理与实务"),
+    Specialty("jidian", "机电工程", "机电工程管理与实务"),
+    Specialty("gonglu", "公路工程", "公路工程管理与实务"),
+    Specialty("shuili", "水利水电工程", "水利水电工程管理与实务"),
+    Specialty("kuangye", "矿业工程", "矿业工程管理与实务"),
+)}
+COMMON_SUBJECTS = ("建设工程施工管理", "建设工程法规及相关知识")
+
+LOGIN_METHODS = {
+    "account_password": "报名时注册的用户名（或手机号）和密码",
+    "id_name": "身份证号和姓名",
+    "admit_card_id": "准考证号（或档案号）和身份证号",
+    "sms_code": "发到报名手机号上的短信验证码",
+}
+
+LEVELS = {
+    "prefecture": "地区/自治州/盟",
+    "prefecture_city": "地级市",
+    "municipal_district": "直辖市辖区",
+    "district": "市辖区",
+    "county": "县/县级市/旗",
+}
+
+AUTHORITY_ROLES = {
+    "scores": "发布成绩、提供查询",
+    "exam": "发布考试通知",
+    "construction": "住房和城乡建设主管部门（资格审核、证书、注册）",
+    "local": "本地人事考试机构（协助查准考证号等）",
+}
+
+SITTINGS = {"main": "年度考试", "autumn": "秋季加考"}
+
+NOTICE_KINDS = {
+    "release": "成绩发布",
+    "exam": "考试安排",
+    "review": "成绩复核",
+    "audit": "考后资格审核",
+    "certificate": "证书发放",
+    "general": "其他通知",
+}
+
+DEFAULT_MIN_WORKING_DAYS = 42
+DEFAULT_MAX_WORKING_DAYS = 63
+DEFAULT_REVIEW_WORKING_DAYS = 5
+
+
+# --- shared records -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    document: Optional[str] = None
+    published: Optional[dt.date] = None
+    url: Optional[str] = None
+
+
+SOURCE = Schema("source", {
+    "title": Text("Title of the notice or page the fact comes from.", required=True),
+    "document": Text("Document number, e.g. 国办发明电〔2025〕7号."),
+    "published": Date("Date the source was issued."),
+    "url": Url("Address of the source."),
+}, build=lambda v: Source(**v), help="Where a fact comes from.")
+
+
+@dataclass(frozen=True)
+class Authority:
+    name: str
+    url: str
+    role: str
+    verified: Optional[dt.date] = None
+    note: Optional[str] = None
+
+
+AUTHORITY = Schema("authority", {
+    "name": Text("Official name of the body.", required=True),
+    "url": Url("Official address; type it from the body's own site, never from a search ad.",
+               required=True),
+    "role": Choice(AUTHORITY_ROLES, "What readers go there for.", required=True),
+    "verified": Date("Date an editor last opened the link and checked it is the official site. "
+                     "Leave out if nobody has; the page then says the link is unverified."),
+    "note": Text("Short note shown under the link."),
+}, build=lambda v: Authority(**v), help="An official place to look.")
+
+
+@dataclass(frozen=True)
+class Exam:
+    year: int
+    days: tuple[dt.date, ...]
+    sitting: str = "main"
+    confirmed: bool = False
+    source: Optional[Source] = None
+    note: Optional[str] = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.days[0]
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.days[-1]
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.year, self.sitting)
+
+
+def _check_exam(values, ctx: Context, data):
+    days = values["days"]
+    if list(days) != sorted(set(days)):
+        ctx.error(data.line_of("days"), "days", "exam days must be distinct and in date order")
+    elif any(day.year != values["year"] for day in days):
+        ctx.error(data.line_of("days"), "days",
+                  f"exam days are not all in {values['year']}", "check 'year' and 'days'")
+    elif (days[-1] - days[0]).days > 7:
+        ctx.error(data.line_of("days"), "days", "exam days span more than a week",
+                  "list only the days of one sitting; add a second entry for another sitting")
+
+
+EXAM = Schema("exam", {
+    "year": Integer("Exam year.", required=True, minimum=2000, maximum=2100),
+    "days": ListOf(Date(), "The exam days, in order.", required=True, min_items=1, max_items=4),
+    "sitting": Choice(SITTINGS, "Which sitting of the year.", default="main"),
+    "confirmed": Boolean("True once the province's exam notice confirms the days.",
+                         default=False),
+    "source": Record(SOURCE, "The notice that sets the days."),
+    "note": Text("Short note shown with the exam."),
+}, build=lambda v: Exam(**{**v, "days": tuple(v["days"])}), cross_check=_check_exam,
+   help="One exam sitting.")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    min_working_days: int = DEFAULT_MIN_WORKING_DAYS
+    max_working_days: int = DEFAULT_MAX_WORKING_DAYS
+    review_working_days: int = DEFAULT_REVIEW_WORKING_DAYS
+    basis: Optional[str] = None
+
+
+def _check_estimate(values, ctx, data):
+    if values["min_working_days"] > values["max_working_days"]:
+        ctx.error(data.line_of("min_working_days"), "min_working_days",
+                  "min_working_days is larger than max_working_days")
+
+
+ESTIMATE = Schema("estimate", {
+    "min_working_days": Integer("Working days from the last exam day to the earliest "
+                                "expected release.", minimum=10, maximum=250,
+                                default=DEFAULT_MIN_WORKING_DAYS),
+    "max_working_days": Integer("Working days to the latest expected release.",
+                                minimum=10, maximum=250, default=DEFAULT_MAX_WORKING_DAYS),
+    "review_working_days": Integer("Working days after the release during which a score "
+                                   "review (复核) can be requested.", minimum=1, maximum=30,
+                                   default=DEFAULT_REVIEW_WORKING_DAYS),
+    "basis": Text("Why these numbers differ from the default (shown on the methodology page)."),
+}, build=lambda v: Estimate(**v), cross_check=_check_estimate,
+   help="Parameters of the release estimate.")
+
+
+@dataclass(frozen=True)
+class LocalOffice:
+    name: str
+    phone: Optional[str] = None
+    address: Optional[str] = None
+    url: Optional[str] = None
+
+
+LOCAL_OFFICE = Schema("local_office", {
+    "name": Text("Name of the local personnel-exam office.", required=True),
+    "phone": Text("Public phone number.", max_length=40),
+    "address": Text("Street address."),
+    "url": Url("Official address."),
+}, build=lambda v: LocalOffice(**v), help="The local office that helps with admit cards.")
+
+
+# --- province and region --------------------------------------------------------------------
+
+def _inheritable_fields() -> dict:
+    """Fields a province sets and a region may override (each a fresh Field instance)."""
+    return {
+        "authorities": ListOf(Record(AUTHORITY), "Official places to look, most important "
+                              "first."),
+        "login_methods": ListOf(Choice(LOGIN_METHODS), "How the score query lets candidates "
+                                "log in.", unique=True),
+        "specialties": ListOf(Choice({k: s.name for k, s in SPECIALTIES.items()}),
+                              "Specialties examined here.", unique=True),
+        "calendar_layers": ListOf(Slug(), "Regional holiday layers added to the national "
+                                  "calendar (folder names under calendars/).", unique=True),
+        "estimate": Record(ESTIMATE, "Parameters of the release estimate."),
+        "exams": ListOf(Record(EXAM), "Exam sittings, any order."),
+        "local_office": Record(LOCAL_OFFICE, "Office that helps with lost admit-card numbers."),
+        "post_exam_audit": Boolean("True if passing candidates must attend a post-exam "
+                                   "qualification audit (考后资格审核)."),
+        "note": Text("A short paragraph shown near the top of every guide page."),
+    }
+
+
+INHERITABLE = tuple(_inheritable_fields())
+
+
+@dataclass(frozen=True)
+class Province:
+    slug: str
+    name: str
+    short_name: str
+    authorities: tuple = ()
+    login_methods: tuple = ()
+    specialties: tuple = ()
+    calendar_layers: tuple = ()
+    estimate: Estimate = field(default_factory=Estimate)
+    exams: tuple = ()
+    local_office: Optional[LocalOffice] = None
+    post_exam_audit: Optional[bool] = None
+    note: Optional[str] = None
+    file: str = ""
+
+
+PROVINCE = Schema("province", {
+    "name": Text("Full official name, e.g. 新疆维吾尔自治区.", required=True, max_length=40),
+    "short_name": Text("Short name used in running text, e.g. 新疆.", required=True,
+                       max_length=10),
+    "slug": Slug("URL segment; defaults to the folder name."),
+    **_inheritable_fields(),
+}, help="A province-level division: regions/<slug>/province.yaml.")
+
+
+@dataclass(frozen=True)
+class RegionFile:
+    """A region as written: what it sets itself; None means 'inherit'."""
+
+    name: str
+    level: str
+    province: str
+    slug: Optional[str]
+    parent: Optional[str]
+    overrides: dict
+    file: str
+    line_of: dict
+
+
+REGION = Schema("region", {
+    "name": Text("Full name, e.g. 塔城地区.", required=True, max_length=40),
+    "level": Choice(LEVELS, "Administrative level.", required=True),
+    "province": Slug("Province slug; defaults to the folder the file is in."),
+    "slug": Slug("URL segment; derived from the name in pinyin when left out "
+                 "(松江区 → songjiang)."),
+    "parent": Slug("Slug of a region of the same province to inherit from before the "
+                   "province (e.g. a county under its city)."),
+    **_inheritable_fields(),
+}, help="A city, prefecture or district: regions/<province>/<name>.yaml.")
+
+
+@dataclass(frozen=True)
+class Notice:
+    slug: str
+    title: str
+    date: dt.date
+    kind: str
+    provinces: tuple
+    regions: tuple
+    exam_year: Optional[int]
+    sitting: str
+    release_date: Optional[dt.date]
+    source: Optional[Source]
+    summary: Optional[str]
+    body: str
+    file: str
+    line: int
+
+
+def _check_notice(values, ctx, data):
+    if not values["provinces"] and not values["regions"]:
+        ctx.error(data.line, "provinces", "a notice must name at least one province or region",
+                  "add 'provinces: [xinjiang]' or 'regions: [xinjiang/tacheng]'")
+    if values["release_date"] and values["kind"] != "release":
+        ctx.error(data.line_of("release_date"), "release_date",
+                  "only a notice of kind 'release' can carry a release_date")
+    if values["kind"] == "release" and values["release_date"] and not values["exam_year"]:
+        ctx.error(data.line_of("release_date"), "exam_year",
+                  "a release notice with a release_date must say which exam_year it is for")
+
+
+NOTICE = Schema("notice", {
+    "title": Text("Headline.", required=True, max_length=120),
+    "date": Date("Date the notice was issued.", required=True),
+    "kind": Choice(NOTICE_KINDS, "What the notice is about.", required=True),
+    "provinces": ListOf(Slug(), "Province slugs it applies to (all their regions).",
+                        default=list, unique=True),
+    "regions": ListOf(Text(pattern=r"[a-z0-9-]+/[a-z0-9-]+",
+                           pattern_hint="write province/region, e.g. xinjiang/tacheng"),
+                      "Regions it applies to, as province/region.", default=list, unique=True),
+    "exam_year": Integer("Exam year it concerns.", minimum=2000, maximum=2100),
+    "sitting": Choice(SITTINGS, "Sitting it concerns.", default="main"),
+    "release_date": Date("For kind 'release': the date scores are (or were) released. This "
+                         "replaces the estimate for every region the notice names."),
+    "source": Record(SOURCE, "The official notice this summarises."),
+    "summary": Text("One sentence for lists.", max_length=200),
+    "slug": Slug("URL segment; defaults to the file name."),
+}, cross_check=_check_notice, help="A notice: content/notices/<slug>.md front matter.")
+
+
+# --- calendars ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HolidaySpan:
+    name: str
+    first_day_off: dt.date
+    last_day_off: dt.date
+    working_weekends: tuple
+    source: Optional[Source] = None
+
+
+def _check_span(values, ctx, data):
+    if values["first_day_off"] > values["last_day_off"]:
+        ctx.error(data.line_of("last_day_off"), "last_day_off",
+                  "last_day_off is before first_day_off")
+    for day in values["working_weekends"]:
+        if day.weekday() < 5:
+            ctx.error(data.line_of("working_weekends"), "working_weekends",
+                      f"{day.isoformat()} is a weekday, so it cannot be a weekend made working "
+                      "day", "list only the Saturdays and Sundays that become working days")
+
+
+HOLIDAY = Schema("holiday", {
+    "name": Text("Holiday name, e.g. 春节.", required=True, max_length=30),
+    "first_day_off": Date("First day off.", required=True),
+    "last_day_off": Date("Last day off (inclusive).", required=True),
+    "working_weekends": ListOf(Date(), "Weekend days made working days (调休).", default=list,
+                               unique=True),
+    "source": Record(SOURCE, "Source when it differs from the file's (an amendment)."),
+}, build=lambda v: HolidaySpan(**{**v, "working_weekends": tuple(v["working_weekends"])}),
+   cross_check=_check_span, help="One holiday of a year's arrangement.")
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    layer: str
+    year: int
+    source: Optional[Source]
+    holidays: tuple
+    verified: bool = True
+    projected: bool = False
+    file: str = ""
+
+
+def _check_year(values, ctx, data):
+    for span in values["holidays"]:
+        for day in (span.first_day_off, span.last_day_off, *span.working_weekends):
+            if abs(day.year - values["year"]) > 1:
+                ctx.error(data.line_of("holidays"), "holidays",
+                          f"{span.name}: {day.isoformat()} is far from {values['year']}")
+
+
+CALENDAR_YEAR = Schema("calendar year", {
+    "year": Integer("The year.", required=True, minimum=1990, maximum=2100),
+    "source": Record(SOURCE, "The official arrangement notice.", required=True),
+    "verified": Boolean("False if the dates were not checked against the notice itself.",
+                        default=True),
+    "holidays": ListOf(Record(HOLIDAY), "The year's holidays.", required=True),
+}, cross_check=_check_year, help="One year of a calendar layer: calendars/<layer>/<year>.yaml.")
+
+
+@dataclass(frozen=True)
+class IslamicRule:
+    name: str
+    hijri_month: int
+    hijri_day: int
+    days_off: int
+
+
+ISLAMIC_RULE = Schema("projection rule", {
+    "name": Text("Holiday name.", required=True, max_length=30),
+    "hijri_month": Integer("Month of the Hijri calendar.", required=True, minimum=1,
+                           maximum=12),
+    "hijri_day": Integer("Day of that month.", required=True, minimum=1, maximum=30),
+    "days_off": Integer("Statutory days off.", required=True, minimum=1, maximum=10),
+}, build=lambda v: IslamicRule(**v), help="How to project a holiday in a year with no notice.")
+
+
+@dataclass(frozen=True)
+class Layer:
+    slug: str
+    name: str
+    projection: str
+    rules: tuple
+    source: Optional[Source]
+    file: str = ""
+
+
+LAYER = Schema("calendar layer", {
+    "name": Text("Name shown on pages.", required=True),
+    "projection": Choice({"china_statutory": "China's statutory holidays (holidays library)",
+                          "islamic": "Islamic dates (hijridate, Umm al-Qura)"},
+                         "How years without a published arrangement are projected.",
+                         required=True),
+    "rules": ListOf(Record(ISLAMIC_RULE), "For 'islamic' projection: the holidays.",
+                    default=list),
+    "source": Record(SOURCE, "The rule that defines the holidays."),
+}, help="A calendar layer: calendars/<layer>/layer.yaml.")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_path: str
+    description: str
+    calendar_years: tuple
+
+
+def _check_site(values, ctx, data):
+    path = values["base_path"]
+    if not (path.startswith("/") and path.endswith("/")):
+        ctx.error(data.line_of("base_path"), "base_path",
+                  f"'{path}' must start and end with '/'", "e.g. '/' or '/erjian/'")
+
+
+SITE = Schema("site", {
+    "title": Text("Site name.", required=True, max_length=40),
+    "description": Text("One-sentence description.", required=True),
+    "base_path": Text("Path the site is served under.", default="/"),
+    "first_calendar_year": Integer("First year the working-day calendar covers.",
+                                   minimum=2000, maximum=2100, default=2019),
+    "last_calendar_year": Integer("Last year the working-day calendar covers.",
+                                  minimum=2000, maximum=2100, default=2028),
+}, cross_check=_check_site, help="content/site.yaml.")

@@ -1,0 +1,123 @@
+"""What each page shows, as plain data for the templates (and the JSON API).
+
+Work shared by many pages is done once: a calendar per distinct set of layers, a cycle per
+distinct (calendar, exam, estimate, announcement), and the province-level lists per province.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+from . import models as m
+from .calendars import WorkCalendar, build_calendar
+from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
+from .resolve import Region, ResolvedSite
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """A region with its computed schedule."""
+
+    region: Region
+    cycle: Optional[Cycle]
+    next_exam: Optional[m.Exam]
+    layers: tuple[m.Layer, ...]
+
+    @property
+    def specialties(self) -> list[m.Specialty]:
+        return [m.SPECIALTIES[code] for code in self.region.specialties]
+
+
+class Planner:
+    """Computes every region's schedule on ``today``, sharing calendars and cycles."""
+
+    def __init__(self, site: ResolvedSite, today: dt.date):
+        self.site, self.today = site, today
+        inputs = site.input
+        years = [e.year for r in site.regions for e in r.exams]
+        self.first_year = min([*inputs.site.calendar_years, *years])
+        self.last_year = max([*inputs.site.calendar_years, *(y + 1 for y in years)])
+        self._calendars: dict[tuple, WorkCalendar] = {}
+        self._cycles: dict[tuple, Cycle] = {}
+
+    def calendar(self, layer_slugs: tuple[str, ...]) -> WorkCalendar:
+        key = ("national", *layer_slugs)
+        if key not in self._calendars:
+            inputs = self.site.input
+            layers = [inputs.layers[slug] for slug in key]
+            self._calendars[key] = build_calendar(layers, inputs.calendar_years,
+                                                  self.first_year, self.last_year)
+        return self._calendars[key]
+
+    def view(self, region: Region) -> RegionView:
+        layers = tuple(self.site.input.layers[s] for s in ("national", *region.calendar_layers))
+        exam = focus_exam(region.exams, self.today)
+        cycle = None
+        if exam is not None:
+            announcement = self.site.announcement(region, exam)
+            key = (region.calendar_layers, exam, region.estimate, announcement)
+            if key not in self._cycles:
+                self._cycles[key] = compute_cycle(self.calendar(region.calendar_layers), exam,
+                                                  region.estimate, announcement, self.today)
+            cycle = self._cycles[key]
+        upcoming = upcoming_exam(region.exams, self.today)
+        if upcoming is exam:
+            upcoming = None
+        return RegionView(region, cycle, upcoming, layers)
+
+
+def _source(source: m.Source | None) -> dict | None:
+    if source is None:
+        return None
+    return {"title": source.title, "document": source.document,
+            "published": source.published.isoformat() if source.published else None,
+            "url": source.url}
+
+
+def _basis(basis) -> dict:
+    return {"layer": basis.layer, "year": basis.year, "projected": basis.projected,
+            "verified": basis.verified}
+
+
+def api_record(view: RegionView, specialty: m.Specialty, page_url: str) -> dict:
+    """One record of api/regions.json (documented field by field in docs/api.md)."""
+    region, cycle = view.region, view.cycle
+    record = {
+        "province": {"slug": region.province.slug, "name": region.province.name},
+        "region": {"slug": region.slug, "name": region.name, "level": region.level},
+        "specialty": {"code": specialty.code, "name": specialty.name},
+        "url": page_url,
+        "exam": None, "release": None, "review": None,
+        "authorities": [{"name": a.name, "url": a.url, "role": a.role,
+                         "verified": a.verified.isoformat() if a.verified else None}
+                        for a in region.authorities],
+        "rolling_validity_years": None,
+    }
+    if cycle is None:
+        return record
+    exam, window = cycle.exam, cycle.window
+    record["exam"] = {"year": exam.year, "sitting": exam.sitting,
+                      "days": [d.isoformat() for d in exam.days],
+                      "confirmed": exam.confirmed, "source": _source(exam.source)}
+    announced = cycle.announcement
+    record["release"] = {
+        "status": cycle.release_status,
+        "earliest": window.earliest.isoformat(),
+        "latest": window.latest.isoformat(),
+        "working_days": [window.min_working_days, window.max_working_days],
+        "announced_date": announced.date.isoformat() if announced else None,
+        "announcement": ({"title": announced.notice.title, "source": _source(
+            announced.notice.source)} if announced else None),
+        "provisional": window.provisional,
+        "calendar_basis": [_basis(b) for b in window.bases],
+    }
+    record["review"] = {
+        "opens": cycle.review.opens.isoformat(), "closes": cycle.review.closes.isoformat(),
+        "working_days": cycle.review.working_days, "estimated": cycle.review.estimated,
+        "provisional": cycle.review.provisional,
+        "status": cycle.milestones[2].status,
+    }
+    record["rolling_validity_years"] = list(cycle.rolling)
+    return record

@@ -1,0 +1,137 @@
+"""Stage 5 — render: Jinja2 templates (autoescaped) and the shared guide text from
+``content/guide`` turned into page files.
+
+Shared guide text is Markdown with ``{{ placeholders }}``: it is converted to HTML once, compiled
+once as a sandboxed template, and only filled per page, so 19,000 pages do not mean 19,000
+Markdown conversions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import markdown
+from jinja2 import (Environment, FileSystemLoader, StrictUndefined, TemplateError,
+                    TemplateSyntaxError, select_autoescape)
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from . import models as m
+from .errors import Problem, SiteError
+
+WEEKDAYS = "一二三四五六日"
+
+STATUS_LABELS = {
+    "exam": {"upcoming": "未开始", "open": "考试中", "past": "已结束"},
+    "release": {"upcoming": "尚未开始", "open": "预计窗口内", "announced": "已公布日期",
+                "past": "已过"},
+    "review": {"upcoming": "未开始", "open": "可申请", "past": "已截止"},
+}
+MILESTONE_NAMES = {"exam": "考试", "release": "成绩发布", "review": "成绩复核申请"}
+
+
+def cn_date(day: dt.date, weekday: bool = True) -> str:
+    text = f"{day.year}年{day.month}月{day.day}日"
+    return f"{text}（周{WEEKDAYS[day.weekday()]}）" if weekday else text
+
+
+def cn_short_date(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def markdown_to_html(text: str) -> str:
+    return markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+
+
+@dataclass(frozen=True)
+class CompiledSection:
+    slug: str
+    title: str
+    template: object
+    file: str
+
+
+class Renderer:
+    """Holds the compiled templates; ``page`` renders one page to text."""
+
+    def __init__(self, templates_dir: Path, site: m.SiteConfig, sections, display_root: Path):
+        self.site = site
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=True)
+        self.env.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
+        self.env.globals.update(url=self.url, site=site, status_labels=STATUS_LABELS,
+                                milestone_names=MILESTONE_NAMES, models=m)
+        self.sections = self._compile_sections(sections)
+        self.templates_dir = templates_dir
+        self.display_root = display_root
+
+    def url(self, path: str = "") -> str:
+        """Site-absolute URL for a page path such as 'xinjiang/tacheng/jidian/'."""
+        return self.site.base_path + path.lstrip("/")
+
+    def _compile_sections(self, sections) -> list[CompiledSection]:
+        sandbox = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        sandbox.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
+        compiled, problems = [], []
+        for section in sections:
+            try:
+                template = sandbox.from_string(markdown_to_html(section.body))
+            except TemplateSyntaxError as exc:
+                problems.append(Problem(section.file, exc.lineno, None,
+                                        f"placeholder syntax error: {exc.message}",
+                                        "placeholders look like {{ region_name }}"))
+                continue
+            compiled.append(CompiledSection(section.slug, section.title, template,
+                                            section.file))
+        if problems:
+            raise SiteError(problems)
+        return compiled
+
+    def fill_sections(self, values: dict) -> list[tuple[CompiledSection, Markup]]:
+        filled = []
+        for section in self.sections:
+            try:
+                filled.append((section, Markup(section.template.render(values))))
+            except TemplateError as exc:
+                raise SiteError([Problem(section.file, None, None, f"cannot be filled: {exc}",
+                                         "use only the placeholders listed in "
+                                         "docs/editing.md")]) from None
+        return filled
+
+    def page(self, template: str, **context) -> str:
+        try:
+            return self.env.get_template(template).render(**context)
+        except TemplateSyntaxError as exc:
+            raise SiteError([Problem(f"templates/{exc.name or template}", exc.lineno, None,
+                                     f"template syntax error: {exc.message}")]) from None
+        except TemplateError as exc:
+            raise SiteError([Problem(f"templates/{template}", None, None,
+                                     f"template failed: {exc}")]) from None
+
+
+_HREF = re.compile(r'(href|src)="([^"]*)"')
+
+
+def _safe_link(match: re.Match) -> str:
+    target = match.group(2).strip().lower()
+    if target.startswith(("https://", "http://", "/", "#")) or ":" not in target.split("/")[0]:
+        return match.group(0)
+    return f'{match.group(1)}="#"'
+
+
+def render_markdown_body(text: str) -> Markup:
+    """A notice body: Markdown from an editor. Raw HTML is shown as text, not passed on, and
+    links may only point to web addresses or to pages of this site."""
+    html = markdown_to_html(text.replace("<", "&lt;"))
+    return Markup(_HREF.sub(_safe_link, html))
+
+
+def to_json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"

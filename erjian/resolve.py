@@ -1,0 +1,204 @@
+"""Stage 3 — resolve: turn region files into complete regions by inheritance (province → parent
+region → region), derive slugs, and attach notices and announced release dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+from pypinyin import lazy_pinyin
+
+from . import models as m
+from .errors import Problem, SiteError
+from .validate import SiteInput
+
+_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州",
+             "自治县", "自治旗", "地区", "新区", "林区", "省", "市", "区", "县", "盟", "旗")
+
+
+def derive_slug(name: str) -> str:
+    """URL segment for a Chinese place name: administrative suffix dropped, then pinyin
+    (松江区 → songjiang, 马鞍山市 → maanshan). Empty when nothing usable remains."""
+    stem = name
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            stem = name[: -len(suffix)]
+            break
+    syllables = lazy_pinyin(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
+    return "".join(ch for ch in "".join(syllables).lower() if ch.isascii() and ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region with everything it inherits filled in."""
+
+    slug: str
+    name: str
+    level: str
+    province: m.Province
+    authorities: tuple
+    login_methods: tuple
+    specialties: tuple
+    calendar_layers: tuple
+    estimate: m.Estimate
+    exams: tuple
+    local_office: Optional[m.LocalOffice]
+    post_exam_audit: Optional[bool]
+    note: Optional[str]
+    file: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.province.slug}/{self.slug}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.province.slug}/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A release date confirmed by a notice."""
+
+    date: dt.date
+    notice: m.Notice
+
+
+@dataclass
+class ResolvedSite:
+    input: SiteInput
+    provinces: list[m.Province]
+    regions: list[Region]
+    regions_by_province: dict[str, list[Region]]
+    notices_by_region: dict[str, list[m.Notice]]
+    announcements: dict[tuple, Announcement]
+    warnings: list[Problem] = field(default_factory=list)
+
+    def announcement(self, region: Region, exam: m.Exam) -> Announcement | None:
+        return self.announcements.get((region.key, exam.year, exam.sitting))
+
+
+def resolve(site: SiteInput) -> ResolvedSite:
+    problems: list[Problem] = []
+    regions = _resolve_regions(site, problems)
+    _check_layers(site, regions, problems)
+    by_key = {r.key: r for r in regions}
+    notices_by_region, announcements = _attach_notices(site, regions, by_key, problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise SiteError(errors)
+    provinces = sorted(site.provinces.values(), key=lambda p: p.slug)
+    by_province: dict[str, list[Region]] = {p.slug: [] for p in provinces}
+    for region in regions:
+        by_province[region.province.slug].append(region)
+    return ResolvedSite(site, provinces, regions, by_province, notices_by_region,
+                        announcements,
+                        warnings=site.warnings + [p for p in problems if p.severity != "error"])
+
+
+def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
+    files_by_slug: dict[tuple[str, str], m.RegionFile] = {}
+    ordered: list[tuple[str, m.RegionFile]] = []
+    for region_file in site.regions:
+        slug = region_file.slug or derive_slug(region_file.name)
+        if not slug:
+            problems.append(Problem(region_file.file, region_file.line_of.get("name"), "slug",
+                                    f"no URL segment can be derived from '{region_file.name}'",
+                                    "add 'slug: <latin letters>' to the file"))
+            continue
+        key = (region_file.province, slug)
+        if key in files_by_slug:
+            other = files_by_slug[key]
+            problems.append(Problem(region_file.file, region_file.line_of.get("name"), "slug",
+                                    f"slug '{slug}' is already used by {other.file} "
+                                    f"({other.name}); two pages cannot share one address",
+                                    "give one of them an explicit 'slug', e.g. "
+                                    f"'{slug}-{derive_slug(site.provinces[region_file.province].name) if region_file.province in site.provinces else 'x'}'"))
+            continue
+        files_by_slug[key] = region_file
+        ordered.append((slug, region_file))
+
+    regions = []
+    for slug, region_file in ordered:
+        province = site.provinces.get(region_file.province)
+        if province is None:
+            continue  # reported by validation (folder without province.yaml)
+        chain = _parent_chain(region_file, files_by_slug, problems)
+        if chain is None:
+            continue
+        settings = {name: getattr(province, name) for name in m.INHERITABLE}
+        for ancestor in reversed(chain):
+            settings.update(ancestor.overrides)
+        regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
+                              province=province, file=region_file.file, **settings))
+    return sorted(regions, key=lambda r: (r.province.slug, r.slug))
+
+
+def _parent_chain(region_file, files_by_slug, problems) -> list[m.RegionFile] | None:
+    """The region followed by its ancestors (nearest first), or None on a cycle or a gap."""
+    chain = [region_file]
+    seen = {id(region_file)}
+    current = region_file
+    while current.parent:
+        parent = files_by_slug.get((current.province, current.parent))
+        if parent is None:
+            problems.append(Problem(current.file, current.line_of.get("parent"), "parent",
+                                    f"parent '{current.parent}' is not a region of "
+                                    f"'{current.province}'",
+                                    "use the slug of a region file in the same province folder"))
+            return None
+        if id(parent) in seen:
+            names = " → ".join(r.name for r in chain + [parent])
+            problems.append(Problem(region_file.file, region_file.line_of.get("parent"),
+                                    "parent", f"inheritance cycle: {names}",
+                                    "one region in the loop must stop naming a parent"))
+            return None
+        seen.add(id(parent))
+        chain.append(parent)
+        current = parent
+    return chain
+
+
+def _check_layers(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:
+    reported = set()
+    for owner in [*site.provinces.values(), *regions]:
+        for layer in owner.calendar_layers:
+            if layer not in site.layers and (owner.file, layer) not in reported:
+                reported.add((owner.file, layer))
+                problems.append(Problem(owner.file, None, "calendar_layers",
+                                        f"calendar layer '{layer}' does not exist",
+                                        "known layers: " + ", ".join(sorted(site.layers))))
+
+
+def _attach_notices(site, regions, by_key, problems):
+    notices_by_region: dict[str, list[m.Notice]] = {r.key: [] for r in regions}
+    announcements: dict[tuple, Announcement] = {}
+    by_province: dict[str, list[Region]] = {}
+    for region in regions:
+        by_province.setdefault(region.province.slug, []).append(region)
+    for notice in sorted(site.notices, key=lambda n: (n.date, n.slug)):
+        targets: dict[str, Region] = {}
+        for slug in notice.provinces:
+            if slug not in site.provinces:
+                problems.append(Problem(notice.file, None, "provinces",
+                                        f"names unknown province '{slug}'",
+                                        "known provinces: " + ", ".join(sorted(site.provinces)),
+                                        severity="warning"))
+            for region in by_province.get(slug, []):
+                targets[region.key] = region
+        for key in notice.regions:
+            if key not in by_key:
+                problems.append(Problem(notice.file, None, "regions",
+                                        f"names unknown region '{key}'",
+                                        "write province/region slugs as in the page address",
+                                        severity="warning"))
+                continue
+            targets[key] = by_key[key]
+        for key in targets:
+            notices_by_region[key].append(notice)
+            if notice.kind == "release" and notice.release_date:
+                announcements[(key, notice.exam_year, notice.sitting)] = Announcement(
+                    notice.release_date, notice)
+    return notices_by_region, announcements

@@ -1,0 +1,255 @@
+"""Stage 2 — validate: find the site's input files, load each one and turn it into typed models.
+
+Every problem of the run is collected (with file, line and field) before anything fails, so an
+editor fixes a whole batch at once instead of one error per build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import models as m
+from .errors import Problem, SiteError, display_path
+from .load import LineDict, Loaded, load_markdown, load_yaml
+from .schema import Context, Invalid, Schema
+
+
+@dataclass
+class SiteInput:
+    """Everything the build reads, validated but not yet resolved."""
+
+    root: Path
+    site: m.SiteConfig
+    provinces: dict[str, m.Province]
+    regions: list[m.RegionFile]
+    notices: list[m.Notice]
+    layers: dict[str, m.Layer]
+    calendar_years: dict[str, dict[int, m.CalendarYear]]
+    sections: list["Section"]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A block of shared guide text (content/guide/*.md), filled in per page."""
+
+    slug: str
+    title: str
+    order: int
+    body: str
+    file: str
+
+
+SECTION = Schema("guide section", {
+    "title": m.Text("Heading shown on every guide page.", required=True, max_length=40),
+    "order": m.Integer("Position on the page (ascending).", required=True, minimum=0,
+                       maximum=1000),
+}, help="Shared guide text: content/guide/<slug>.md.")
+
+
+def _check(schema: Schema, loaded: Loaded, problems: list[Problem]) -> dict | None:
+    """Validated values of one loaded file, or None; problems go to ``problems``."""
+    if loaded.problem:
+        problems.append(loaded.problem)
+        return None
+    ctx = Context(loaded.display)
+    data = loaded.data
+    if data is None:
+        ctx.error(1, None, f"is empty; expected the fields of a {schema.name}",
+                  f"see docs/schema.md for the fields of a {schema.name}")
+    else:
+        try:
+            values = schema.check(data, ctx, 1)
+        except Invalid as exc:
+            ctx.error(getattr(data, "line", 1) or 1, None, exc.message, exc.hint)
+            values = None
+    problems.extend(ctx.problems)
+    return None if ctx.failed or data is None else values
+
+
+def _line_of(loaded: Loaded, key: str) -> int:
+    data = loaded.data
+    return data.line_of(key) if isinstance(data, LineDict) else 1
+
+
+def read_site(root: Path) -> SiteInput:
+    """Load and validate every input file under ``root``; raise SiteError listing all errors."""
+    root = Path(root)
+    problems: list[Problem] = []
+
+    def show(path: Path) -> str:
+        return display_path(path, root)
+
+    site = _read_site_config(root / "content" / "site.yaml", show, problems)
+    provinces, regions = _read_regions(root / "regions", show, problems)
+    layers, years = _read_calendars(root / "calendars", show, problems)
+    notices = _read_notices(root / "content" / "notices", show, problems)
+    sections = _read_sections(root / "content" / "guide", show, problems)
+
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise SiteError(errors)
+    return SiteInput(root, site, provinces, regions, notices, layers, years, sections,
+                     warnings=[p for p in problems if p.severity == "warning"])
+
+
+def _read_site_config(path: Path, show, problems) -> m.SiteConfig | None:
+    if not path.exists():
+        problems.append(Problem(show(path), None, None, "is missing",
+                                "create it with 'title', 'description' and 'base_path'"))
+        return None
+    values = _check(m.SITE, load_yaml(path, show(path)), problems)
+    if values is None:
+        return None
+    years = tuple(range(values["first_calendar_year"], values["last_calendar_year"] + 1))
+    return m.SiteConfig(values["title"], values["base_path"], values["description"], years)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file())
+
+
+def _read_regions(folder: Path, show, problems):
+    provinces: dict[str, m.Province] = {}
+    regions: list[m.RegionFile] = []
+    if not folder.is_dir():
+        problems.append(Problem(show(folder), None, None, "folder is missing",
+                                "create regions/<province>/province.yaml"))
+        return provinces, regions
+    for stray in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
+        problems.append(Problem(show(stray), None, None,
+                                "is directly under regions/; every file belongs to a province "
+                                "folder", "move it to regions/<province>/"))
+    for province_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        province_file = province_dir / "province.yaml"
+        for yml in sorted(province_dir.glob("*.yml")):
+            problems.append(Problem(show(yml), None, None, "has the extension .yml",
+                                    "rename it to .yaml"))
+        if not province_file.exists():
+            problems.append(Problem(show(province_dir), None, None,
+                                    "has no province.yaml, so its regions have no province",
+                                    "add regions/%s/province.yaml" % province_dir.name))
+            continue
+        loaded = load_yaml(province_file, show(province_file))
+        values = _check(m.PROVINCE, loaded, problems)
+        if values is not None:
+            slug = values.pop("slug") or province_dir.name
+            if slug != province_dir.name:
+                problems.append(Problem(show(province_file), _line_of(loaded, "slug"), "slug",
+                                        f"slug '{slug}' differs from the folder name "
+                                        f"'{province_dir.name}'",
+                                        "rename the folder or remove the slug"))
+                continue
+            provinces[slug] = _province(slug, values, show(province_file))
+        for path in _yaml_files(province_dir):
+            if path.name != "province.yaml":
+                region = _read_region(path, province_dir.name, show, problems)
+                if region:
+                    regions.append(region)
+    return provinces, regions
+
+
+def _province(slug: str, values: dict, file: str) -> m.Province:
+    settings = {k: v for k, v in values.items() if v is not None}
+    for key in ("authorities", "login_methods", "specialties", "calendar_layers", "exams"):
+        if key in settings:
+            settings[key] = tuple(settings[key])
+    return m.Province(slug=slug, file=file, **settings)
+
+
+def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFile | None:
+    loaded = load_yaml(path, show(path))
+    values = _check(m.REGION, loaded, problems)
+    if values is None:
+        return None
+    province = values.pop("province") or folder_province
+    if province != folder_province:
+        problems.append(Problem(show(path), _line_of(loaded, "province"), "province",
+                                f"says province '{province}' but is in the folder of "
+                                f"'{folder_province}'",
+                                f"move the file to regions/{province}/ or fix 'province'"))
+        return None
+    overrides = {k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None}
+    for key in ("authorities", "login_methods", "specialties", "calendar_layers", "exams"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
+    line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
+    return m.RegionFile(name=values["name"], level=values["level"], province=province,
+                        slug=values["slug"], parent=values["parent"], overrides=overrides,
+                        file=show(path), line_of=line_of)
+
+
+def _read_calendars(folder: Path, show, problems):
+    layers: dict[str, m.Layer] = {}
+    years: dict[str, dict[int, m.CalendarYear]] = {}
+    if not folder.is_dir():
+        problems.append(Problem(show(folder), None, None, "folder is missing",
+                                "it holds calendars/national/<year>.yaml"))
+        return layers, years
+    for layer_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        layer_file = layer_dir / "layer.yaml"
+        if not layer_file.exists():
+            problems.append(Problem(show(layer_dir), None, None, "has no layer.yaml",
+                                    f"add {show(layer_file)} with 'name' and 'projection'"))
+            continue
+        values = _check(m.LAYER, load_yaml(layer_file, show(layer_file)), problems)
+        if values is not None:
+            layers[layer_dir.name] = m.Layer(slug=layer_dir.name, file=show(layer_file),
+                                             rules=tuple(values.pop("rules")), **values)
+        layer_years: dict[int, m.CalendarYear] = {}
+        for path in _yaml_files(layer_dir):
+            if path.name == "layer.yaml":
+                continue
+            loaded = load_yaml(path, show(path))
+            values = _check(m.CALENDAR_YEAR, loaded, problems)
+            if values is None:
+                continue
+            if path.stem != str(values["year"]):
+                problems.append(Problem(show(path), _line_of(loaded, "year"), "year",
+                                        f"year {values['year']} does not match the file name",
+                                        f"name the file {values['year']}.yaml"))
+                continue
+            layer_years[values["year"]] = m.CalendarYear(
+                layer=layer_dir.name, year=values["year"], source=values["source"],
+                holidays=tuple(values["holidays"]), verified=values["verified"],
+                file=show(path))
+        years[layer_dir.name] = layer_years
+    if "national" not in layers:
+        problems.append(Problem(show(folder), None, None, "has no 'national' layer",
+                                "add calendars/national/layer.yaml and one file per year"))
+    return layers, years
+
+
+def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
+    notices = []
+    if not folder.is_dir():
+        return notices
+    for path in sorted(folder.glob("*.md")):
+        loaded = load_markdown(path, show(path))
+        values = _check(m.NOTICE, loaded, problems)
+        if values is None:
+            continue
+        slug = values.pop("slug") or path.stem
+        if not m.Slug().pattern.fullmatch(slug):
+            problems.append(Problem(show(path), 1, "slug",
+                                    f"file name '{path.stem}' cannot be a URL segment",
+                                    "rename it with lowercase latin letters, digits and "
+                                    "hyphens, or set 'slug'"))
+            continue
+        values["provinces"] = tuple(values["provinces"])
+        values["regions"] = tuple(values["regions"])
+        notices.append(m.Notice(slug=slug, body=loaded.body, file=show(path),
+                                line=loaded.body_line, **values))
+    return notices
+
+
+def _read_sections(folder: Path, show, problems) -> list[Section]:
+    sections = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        loaded = load_markdown(path, show(path))
+        values = _check(SECTION, loaded, problems)
+        if values is not None:
+            sections.append(Section(path.stem, values["title"], values["order"], loaded.body,
+                                    show(path)))
+    return sorted(sections, key=lambda s: (s.order, s.slug))
