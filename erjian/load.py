@@ -156,9 +156,8 @@ def parse_yaml(text: str, display: str, first_line: int = 1):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
         message = f"is not valid YAML: {exc.problem or exc.context}"
-        hint = "indent with spaces, not tabs" if "\t" in text and "tab" in str(exc) else (
-            "check the indentation and the ':' after each key"
-        )
+        hint = ("indent with spaces, not tabs" if "'\\t'" in str(exc) or "tab" in str(exc)
+                else "check the indentation and the ':' after each key")
         return None, Problem(display, line, None, message, hint)
     except yaml.YAMLError as exc:
         return None, Problem(display, None, None, f"is not valid YAML: {exc}")
