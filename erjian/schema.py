@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from typing import Any, Callable
 
 from .errors import Problem
@@ -69,7 +69,7 @@ class Field:
         self.required = required
         self.default = default
 
-    def check(self, value, ctx: Context, line: int):
+    def check(self, value, ctx: Context, line: int, where: str = ""):
         return value
 
     def describe(self) -> str:
@@ -86,7 +86,7 @@ class Text(Field):
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_hint = pattern_hint
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Invalid(f"expected text, got {_type_name(value)}")
         text = str(value).strip()
@@ -118,7 +118,7 @@ class Integer(Field):
         super().__init__(help, **kw)
         self.minimum, self.maximum = minimum, maximum
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"expected a whole number, got {_type_name(value)}")
         if self.minimum is not None and value < self.minimum:
@@ -135,7 +135,7 @@ class Integer(Field):
 class Boolean(Field):
     kind = "true/false"
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if not isinstance(value, bool):
             raise Invalid(f"expected true or false, got {_type_name(value)}")
         return value
@@ -144,7 +144,7 @@ class Boolean(Field):
 class Date(Field):
     kind = "date (YYYY-MM-DD)"
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             if isinstance(value, str):
                 raise Invalid(f"'{value}' is not a date in the form YYYY-MM-DD",
@@ -158,8 +158,8 @@ class Date(Field):
 class Url(Text):
     kind = "URL (https://…)"
 
-    def check(self, value, ctx, line):
-        text = super().check(value, ctx, line)
+    def check(self, value, ctx, line, where=""):
+        text = super().check(value, ctx, line, where)
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\"'<>]*)?", text):
             raise Invalid(f"'{text}' is not a web address",
                           "give the full address starting with https://")
@@ -171,7 +171,7 @@ class Choice(Field):
         super().__init__(help, **kw)
         self.choices = choices
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if isinstance(value, str) and value in self.choices:
             return value
         hint = _did_you_mean(str(value), self.choices) or (
@@ -188,7 +188,7 @@ class ListOf(Field):
         super().__init__(help, **kw)
         self.item, self.min_items, self.max_items, self.unique = item, min_items, max_items, unique
 
-    def check(self, value, ctx, line):
+    def check(self, value, ctx, line, where=""):
         if not isinstance(value, list):
             raise Invalid(f"expected a list, got {_type_name(value)}",
                           "write the items one per line, each starting with '- '")
@@ -199,18 +199,18 @@ class ListOf(Field):
         result, failed = [], False
         for index, item in enumerate(value):
             item_line = value.line_of(index) if isinstance(value, LineList) else line
+            item_where = f"{where}[{index + 1}]"
             try:
-                checked = self.item.check(item, ctx, item_line)
+                checked = self.item.check(item, ctx, item_line, item_where)
             except Invalid as exc:
-                ctx.error(exc.line or item_line, f"[{index + 1}]" + (exc.field or ""),
-                          exc.message, exc.hint)
+                ctx.error(exc.line or item_line, item_where, exc.message, exc.hint)
                 failed = True
                 continue
             if checked is _FAILED:
                 failed = True
                 continue
             if self.unique and checked in result:
-                ctx.error(item_line, f"[{index + 1}]", f"{_type_name(item)} is listed twice",
+                ctx.error(item_line, item_where, f"{_type_name(item)} is listed twice",
                           "remove the repeated item")
                 failed = True
                 continue
@@ -231,8 +231,8 @@ class Record(Field):
         super().__init__(help, **kw)
         self.schema = schema
 
-    def check(self, value, ctx, line):
-        values = self.schema.check(value, ctx, line)
+    def check(self, value, ctx, line, where=""):
+        values = self.schema.check(value, ctx, line, prefix=f"{where}." if where else "")
         return _FAILED if values is None else self.schema.build(values)
 
     def describe(self):
@@ -276,10 +276,9 @@ class Schema:
                     values[name] = None
                 continue
             try:
-                checked = spec.check(data[name], ctx, lines(name))
+                checked = spec.check(data[name], ctx, lines(name), where)
             except Invalid as exc:
-                ctx.error(exc.line or lines(name), where + (exc.field or ""), exc.message,
-                          exc.hint)
+                ctx.error(exc.line or lines(name), where, exc.message, exc.hint)
                 continue
             if checked is _FAILED:
                 continue
@@ -288,7 +287,10 @@ class Schema:
         if after != before:
             return None
         if self.cross_check:
+            start = len(ctx.problems)
             self.cross_check(values, ctx, data)
+            ctx.problems[start:] = [replace(p, field=prefix + (p.field or ""))
+                                    for p in ctx.problems[start:]]
             if len([p for p in ctx.problems if p.severity == "error"]) != before:
                 return None
         return values

@@ -1,0 +1,168 @@
+"""Stages 2 and 3: every problem of a run is reported with file, line, field and a hint."""
+
+import pytest
+
+from erjian.errors import SiteError
+from erjian.resolve import derive_slug, resolve
+from erjian.validate import read_site
+
+
+def problems_of(root):
+    with pytest.raises(SiteError) as info:
+        resolve(read_site(root))
+    return info.value.problems
+
+
+def write(root, relative, text):
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_misspelled_key_gets_a_did_you_mean_hint(site):
+    write(site, "regions/xinjiang/kashi.yaml",
+          "name: 喀什地区\nlevel: prefecture\nauthorites: []\n")
+    [problem] = problems_of(site)
+    assert (problem.file, problem.line, problem.field) == ("regions/xinjiang/kashi.yaml", 3,
+                                                           "authorites")
+    assert "did you mean 'authorities'" in problem.hint
+
+
+def test_all_problems_of_a_run_are_reported_together(site):
+    write(site, "regions/xinjiang/a.yaml", "name: 阿勒泰地区\nlevel: prefectur\n")
+    write(site, "regions/anhui/b.yaml", "level: county\n")
+    write(site, "regions/guangdong/c.yaml",
+          "name: 潮州市\nlevel: prefecture_city\nexams:\n  - year: 2026\n    days: [2026-06-31]\n")
+    problems = problems_of(site)
+    where = {(p.file, p.line) for p in problems}
+    assert ("regions/xinjiang/a.yaml", 2) in where
+    assert ("regions/anhui/b.yaml", 1) in where
+    assert ("regions/guangdong/c.yaml", 5) in where
+    level = next(p for p in problems if p.file.endswith("a.yaml"))
+    assert "prefecture" in level.hint
+
+
+def test_nested_list_item_errors_point_at_the_item(site):
+    write(site, "regions/anhui/chuzhou.yaml",
+          "name: 滁州市\nlevel: prefecture_city\nauthorities:\n"
+          "  - name: 安徽省人事考试网\n    url: https://www.apta.gov.cn/\n    role: scores\n"
+          "  - name: 假网站\n    url: javascript:alert(1)\n    role: scores\n")
+    [problem] = problems_of(site)
+    assert problem.line == 8 and problem.field == "authorities[2].url"
+    assert "https://" in problem.hint
+
+
+def test_wrong_type_says_what_was_expected(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\n"
+                                        "specialties: kuangye\n")
+    [problem] = problems_of(site)
+    assert problem.line == 3 and "expected a list" in problem.message
+
+
+def test_date_given_as_text_in_wrong_format(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\nexams:\n"
+                                        "  - year: 2026\n    days: ['2026/05/23']\n")
+    [problem] = problems_of(site)
+    assert problem.line == 5 and "YYYY-MM-DD" in problem.message
+
+
+def test_duplicate_slugs_are_refused(site):
+    write(site, "regions/xinjiang/tacheng2.yaml", "name: 塔城市\nlevel: county\n")
+    [problem] = problems_of(site)
+    assert "tacheng" in problem.message and "regions/xinjiang/tacheng.yaml" in problem.message
+    assert "slug" in problem.hint
+
+
+def test_parent_cycle_is_reported(site):
+    write(site, "regions/guangdong/a.yaml", "name: 甲县\nlevel: county\nslug: jia\nparent: yi\n")
+    write(site, "regions/guangdong/b.yaml", "name: 乙县\nlevel: county\nslug: yi\nparent: jia\n")
+    problems = problems_of(site)
+    assert any("cycle" in p.message for p in problems)
+
+
+def test_folder_without_province_file(site):
+    write(site, "regions/hebei/shijiazhuang.yaml", "name: 石家庄市\nlevel: prefecture_city\n")
+    [problem] = problems_of(site)
+    assert problem.file == "regions/hebei" and "province.yaml" in problem.message
+
+
+def test_region_naming_another_province(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\nprovince: hebei\n")
+    [problem] = problems_of(site)
+    assert problem.line == 3 and problem.field == "province"
+
+
+def test_unknown_calendar_layer(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\n"
+                                        "calendar_layers: [xizang]\n")
+    [problem] = problems_of(site)
+    assert "xizang" in problem.message and "xinjiang" in problem.hint
+
+
+def test_empty_file_and_list_file(site):
+    write(site, "regions/anhui/empty.yaml", "")
+    write(site, "regions/anhui/list.yaml", "- name: 宣城市\n")
+    problems = problems_of(site)
+    messages = {p.file: p.message for p in problems}
+    assert "is empty" in messages["regions/anhui/empty.yaml"]
+    assert "expected a mapping" in messages["regions/anhui/list.yaml"]
+
+
+def test_slug_cannot_escape_the_output_folder(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\nslug: ../../etc\n")
+    [problem] = problems_of(site)
+    assert problem.field == "slug" and problem.line == 3
+
+
+def test_exam_days_out_of_order(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\nexams:\n"
+                                        "  - year: 2026\n    days: [2026-05-24, 2026-05-23]\n")
+    [problem] = problems_of(site)
+    assert "order" in problem.message and problem.line == 5
+
+
+def test_notice_naming_unknown_region_is_a_warning(site):
+    write(site, "content/notices/x.md", "---\ntitle: t\ndate: 2026-08-01\nkind: general\n"
+                                        "regions: [xinjiang/kashi]\n---\nbody\n")
+    resolved = resolve(read_site(site))
+    assert any("xinjiang/kashi" in w.message for w in resolved.warnings)
+
+
+@pytest.mark.parametrize("name,slug", [("松江区", "songjiang"), ("塔城地区", "tacheng"),
+                                       ("梅州市", "meizhou"), ("马鞍山市", "maanshan"),
+                                       ("新疆维吾尔自治区", "xinjiang"), ("重庆市", "chongqing"),
+                                       ("城区", "chengqu")])
+def test_slug_is_derived_with_pinyin(name, slug):
+    assert derive_slug(name) == slug
+
+
+def test_region_inherits_from_province_and_may_override(site):
+    write(site, "regions/xinjiang/kashi.yaml",
+          "name: 喀什地区\nlevel: prefecture\nspecialties: [jianzhu, kuangye]\n"
+          "local_office:\n  name: 喀什地区人事考试中心\n")
+    resolved = resolve(read_site(site))
+    kashi = next(r for r in resolved.regions if r.slug == "kashi")
+    province = resolved.input.provinces["xinjiang"]
+    assert kashi.specialties == ("jianzhu", "kuangye")
+    assert kashi.authorities == province.authorities
+    assert kashi.calendar_layers == ("xinjiang",)
+    assert kashi.local_office.name == "喀什地区人事考试中心"
+    assert province.local_office is None
+
+
+def test_region_inherits_from_its_parent_before_the_province(site):
+    write(site, "regions/guangdong/meizhou.yaml",
+          "name: 梅州市\nlevel: prefecture_city\nspecialties: [kuangye]\n")
+    write(site, "regions/guangdong/meixian.yaml",
+          "name: 梅县区\nlevel: district\nparent: meizhou\n")
+    resolved = resolve(read_site(site))
+    meixian = next(r for r in resolved.regions if r.slug == "meixian")
+    assert meixian.specialties == ("kuangye",)
+
+
+def test_cross_field_problem_in_a_nested_record_names_the_full_field(site):
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\nexams:\n"
+                                        "  - year: 2025\n    days: [2026-05-23]\n")
+    [problem] = problems_of(site)
+    assert problem.field == "exams[1].days" and "2025" in problem.message
