@@ -86,7 +86,7 @@ def resolve(site: SiteInput) -> ResolvedSite:
     _check_layers(site, regions, problems)
     by_key = {r.key: r for r in regions}
     notices_by_region, announcements = _attach_notices(site, regions, by_key, problems)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = site.errors + [p for p in problems if p.severity == "error"]
     if errors:
         raise SiteError(errors)
     provinces = sorted(site.provinces.values(), key=lambda p: p.slug)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import models as m
-from .errors import Problem, SiteError, display_path
+from .errors import Problem, display_path
 from .load import LineDict, Loaded, load_markdown, load_yaml
 from .schema import Context, Invalid, Schema
 
@@ -28,6 +28,7 @@ class SiteInput:
     calendar_years: dict[str, dict[int, m.CalendarYear]]
     sections: list["Section"]
     warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,10 @@ def _line_of(loaded: Loaded, key: str) -> int:
 
 
 def read_site(root: Path) -> SiteInput:
-    """Load and validate every input file under ``root``; raise SiteError listing all errors."""
+    """Load and validate every input file under ``root``.
+
+    Files with errors are left out and their problems kept in ``errors``, so that the next
+    stage can still check the rest and the run reports everything at once."""
     root = Path(root)
     problems: list[Problem] = []
 
@@ -87,11 +91,9 @@ def read_site(root: Path) -> SiteInput:
     notices = _read_notices(root / "content" / "notices", show, problems)
     sections = _read_sections(root / "content" / "guide", show, problems)
 
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SiteError(errors)
     return SiteInput(root, site, provinces, regions, notices, layers, years, sections,
-                     warnings=[p for p in problems if p.severity == "warning"])
+                     warnings=[p for p in problems if p.severity == "warning"],
+                     errors=[p for p in problems if p.severity == "error"])
 
 
 def _read_site_config(path: Path, show, problems) -> m.SiteConfig | None:

@@ -166,3 +166,11 @@ def test_cross_field_problem_in_a_nested_record_names_the_full_field(site):
                                         "  - year: 2025\n    days: [2026-05-23]\n")
     [problem] = problems_of(site)
     assert problem.field == "exams[1].days" and "2025" in problem.message
+
+
+def test_file_errors_and_cross_file_errors_are_reported_in_one_run(site):
+    write(site, "regions/xinjiang/tacheng2.yaml", "name: 塔城市\nlevel: county\n")  # slug clash
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: nowhere\n")           # bad value
+    problems = problems_of(site)
+    assert {p.file for p in problems} == {"regions/xinjiang/tacheng2.yaml",
+                                         "regions/anhui/x.yaml"}

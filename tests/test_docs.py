@@ -1,0 +1,33 @@
+"""Docs that are generated from the code must match it."""
+
+from conftest import ROOT
+from erjian import models
+from erjian.schemadoc import schema_reference
+
+
+def test_schema_reference_is_up_to_date():
+    written = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    assert written == schema_reference(), "run: python -m erjian.schemadoc > docs/schema.md"
+
+
+def test_schema_reference_lists_every_region_field():
+    reference = schema_reference()
+    for name in models.REGION.fields:
+        assert f"| `{name}` |" in reference
+
+
+def test_api_doc_names_every_record_field():
+    import json
+
+    from conftest import run_cli
+    import tempfile, pathlib
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "o"
+        assert run_cli("--root", str(ROOT), "--out", str(out), "--today", "2026-06-15")[0] == 0
+        record = json.loads((out / "api" / "regions.json").read_text("utf-8"))["records"][0]
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for key, value in record.items():
+        assert f"`{key}" in doc, key
+        if isinstance(value, dict):
+            for sub in value:
+                assert f"{key}.{sub}" in doc or f"`{sub}`" in doc, f"{key}.{sub}"
