@@ -153,11 +153,13 @@ def _read_regions(folder: Path, show, problems):
 
 
 def _province(slug: str, values: dict, file: str) -> m.Province:
-    settings = {k: v for k, v in values.items() if v is not None}
-    for key in ("authorities", "login_methods", "specialties", "calendar_layers", "exams"):
-        if key in settings:
-            settings[key] = tuple(settings[key])
+    settings = _frozen({k: v for k, v in values.items() if v is not None})
     return m.Province(slug=slug, file=file, **settings)
+
+
+def _frozen(settings: dict) -> dict:
+    """Lists become tuples so that models stay hashable and immutable."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
 
 
 def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFile | None:
@@ -172,10 +174,7 @@ def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFi
                                 f"'{folder_province}'",
                                 f"move the file to regions/{province}/ or fix 'province'"))
         return None
-    overrides = {k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None}
-    for key in ("authorities", "login_methods", "specialties", "calendar_layers", "exams"):
-        if key in overrides:
-            overrides[key] = tuple(overrides[key])
+    overrides = _frozen({k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None})
     line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
     return m.RegionFile(name=values["name"], level=values["level"], province=province,
                         slug=values["slug"], parent=values["parent"], overrides=overrides,
