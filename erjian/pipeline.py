@@ -1,11 +1,18 @@
-"""The build, stage by stage: load+validate → resolve → calendars/cycles → render → write."""
+"""The build, stage by stage: load+validate → resolve → calendars/cycles → render → write.
+
+Each output file is offered to the writer with a *key*: a hash of everything the file is made
+from (its data, the templates and shared text, the generator's own code and the build date).
+When the key and the file on disk are unchanged the page is not even rendered.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import models as m
 from .errors import Problem
@@ -13,80 +20,159 @@ from .pages import Planner, RegionView, api_record
 from .render import Renderer, render_markdown_body, to_json
 from .resolve import ResolvedSite, resolve
 from .validate import read_site
-from .write import StagedOutput
+from .write import IncrementalOutput, WriteReport, manifest_path_for
 
 API_VERSION = 1
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass
 class BuildResult:
-    pages: int
-    bytes: int
+    report: WriteReport
     warnings: list[Problem]
     seconds: float
+    pages: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        r = self.report
+        return (f"{r.written} written, {r.unchanged} unchanged, {r.removed} removed, "
+                f"{len(self.warnings)} warnings, {self.seconds:.2f} s")
 
 
-def build(root: Path, out: Path, today: dt.date) -> BuildResult:
+def digest(*parts) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(repr(part).encode("utf-8"))
+        hasher.update(b"\x00")
+    return hasher.hexdigest()
+
+
+def _files_digest(*folders_or_files: Path) -> str:
+    hasher = hashlib.sha256()
+    for entry in folders_or_files:
+        paths = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else (
+            [entry] if entry.exists() else [])
+        for path in paths:
+            if "__pycache__" in path.parts:
+                continue
+            hasher.update(path.as_posix().encode())
+            hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
+def check(root: Path) -> ResolvedSite:
+    """Validate and resolve everything; raises SiteError. Writes nothing."""
+    return resolve(read_site(Path(root)))
+
+
+def build(root: Path, out: Path, today: dt.date, progress: Progress | None = None,
+          cache_dir: Path | None = None) -> BuildResult:
     """Build the site under ``root`` into ``out``; raises SiteError and leaves ``out``
     untouched if anything is wrong."""
     started = time.perf_counter()
     root = Path(root)
-    site = resolve(read_site(root))
+    site = check(root)
     planner = Planner(site, today)
     views = {r.key: planner.view(r) for r in site.regions}
     renderer = Renderer(root / "templates", site.input.site, site.input.sections, root)
-    with StagedOutput(out) as output:
-        _write_pages(output, renderer, site, views, planner, today, root)
-    return BuildResult(output.count, output.bytes, site.warnings,
-                       time.perf_counter() - started)
+    fingerprint = digest(_files_digest(root / "templates", root / "content" / "guide",
+                                       root / "content" / "site.yaml", PACKAGE_DIR), today)
+    manifest = manifest_path_for(cache_dir or root / ".cache", out)
+    with IncrementalOutput(out, manifest) as output:
+        count = _offer_pages(output, renderer, site, views, planner, today, root, fingerprint,
+                             progress)
+    from .checks import collect_warnings
+
+    warnings = site.warnings + collect_warnings(site, planner, today)
+    return BuildResult(output.report, warnings, time.perf_counter() - started, count)
 
 
-def _write_pages(output, renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
-                 planner: Planner, today: dt.date, root: Path) -> None:
+def _offer_pages(output, renderer: Renderer, site: ResolvedSite,
+                 views: dict[str, RegionView], planner: Planner, today: dt.date, root: Path,
+                 fingerprint: str, progress: Progress | None) -> int:
     common = {"today": today}
-    records = []
+    view_keys = {key: digest(view) for key, view in views.items()}
     by_province = {p.slug: [views[r.key] for r in site.regions_by_province[p.slug]]
                    for p in site.provinces}
+    notices = sorted(site.input.notices, key=lambda n: (n.date, n.slug), reverse=True)
+    total = len(views) + sum(len(v.region.specialties) for v in views.values()) + len(
+        site.provinces) + len(notices) + 6
+    done = 0
+
+    def offer(path, key, render):
+        nonlocal done
+        output.offer(path, digest(fingerprint, path, key), render)
+        done += 1
+        if progress:
+            progress(done, total)
+
     for province in site.provinces:
         province_views = by_province[province.slug]
-        output.write(f"{province.slug}/index.html", renderer.page(
-            "province.html", province=province, views=province_views,
-            notices=_province_notices(site, province), **common))
+        province_notices = _province_notices(site, province)
+        siblings_key = digest([view_keys[v.region.key] for v in province_views])
+        offer(f"{province.slug}/index.html", (province, siblings_key, province_notices),
+              lambda: renderer.page("province.html", province=province, views=province_views,
+                                    notices=province_notices, **common))
         for view in province_views:
             region = view.region
-            notices = site.notices_by_region[region.key]
-            output.write(f"{region.path}index.html", renderer.page(
-                "region.html", view=view, province=province, siblings=province_views,
-                notices=notices, **common))
+            region_notices = site.notices_by_region[region.key]
+            page_key = (view_keys[region.key], siblings_key, region_notices)
+            offer(f"{region.path}index.html", page_key,
+                  lambda: renderer.page("region.html", view=view, province=province,
+                                        siblings=province_views, notices=region_notices,
+                                        **common))
             for specialty in view.specialties:
                 path = f"{region.path}{specialty.code}/"
-                sections = renderer.fill_sections(_section_values(view, specialty))
-                output.write(f"{path}index.html", renderer.page(
-                    "guide.html", view=view, region=region, province=province,
-                    specialty=specialty, cycle=view.cycle, sections=sections,
-                    siblings=province_views, notices=notices, page_path=path, **common))
-                records.append(api_record(view, specialty, renderer.url(path)))
-    output.write("index.html", renderer.page(
-        "home.html", provinces=site.provinces, by_province=by_province,
-        notices=sorted(site.input.notices, key=lambda n: (n.date, n.slug), reverse=True)[:10],
-        **common))
-    output.write("methodology/index.html", renderer.page(
-        "methodology.html", layers=site.input.layers, years=site.input.calendar_years,
-        calendar=planner.calendar(()), first_year=planner.first_year,
-        last_year=planner.last_year, defaults=m.Estimate(), provinces=site.provinces,
-        **common))
-    notices = sorted(site.input.notices, key=lambda n: (n.date, n.slug), reverse=True)
-    output.write("notices/index.html", renderer.page("notices.html", notices=notices, **common))
+                offer(f"{path}index.html", (page_key, specialty),
+                      lambda: _guide_page(renderer, view, province, specialty,
+                                          province_views, region_notices, path, common))
+
+    all_views = digest(sorted(view_keys.items()))
+    offer("index.html", (all_views, site.provinces, notices[:10]),
+          lambda: renderer.page("home.html", provinces=site.provinces, by_province=by_province,
+                                notices=notices[:10], **common))
+    inputs = site.input
+    offer("methodology/index.html",
+          (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
+           [p.estimate for p in site.provinces]),
+          lambda: renderer.page("methodology.html", layers=inputs.layers,
+                                years=inputs.calendar_years, calendar=planner.calendar(()),
+                                first_year=planner.first_year, last_year=planner.last_year,
+                                defaults=m.Estimate(), provinces=site.provinces, **common))
+    offer("notices/index.html", notices,
+          lambda: renderer.page("notices.html", notices=notices, **common))
     for notice in notices:
-        output.write(f"notices/{notice.slug}/index.html", renderer.page(
-            "notice.html", notice=notice, body=render_markdown_body(notice.body),
-            regions=[views[k].region for k in _notice_regions(site, notice)], **common))
-    output.write("404.html", renderer.page("404.html", **common))
-    output.write("api/regions.json", to_json({
-        "version": API_VERSION, "generated_for": today.isoformat(), "records": records}))
+        regions = [views[k].region for k in _notice_regions(site, notice)]
+        offer(f"notices/{notice.slug}/index.html", (notice, [r.path for r in regions]),
+              lambda: renderer.page("notice.html", notice=notice,
+                                    body=render_markdown_body(notice.body),
+                                    regions=regions, **common))
+    offer("404.html", (), lambda: renderer.page("404.html", **common))
+    offer("api/regions.json", all_views, lambda: _api(renderer, site, views, today))
     for asset in sorted((root / "templates" / "static").glob("*")):
         if asset.is_file():
-            output.write(f"static/{asset.name}", asset.read_bytes())
+            data = asset.read_bytes()
+            offer(f"static/{asset.name}", hashlib.sha256(data).hexdigest(), lambda: data)
+    return done
+
+
+def _guide_page(renderer, view, province, specialty, siblings, notices, path, common) -> str:
+    sections = renderer.fill_sections(_section_values(view, specialty))
+    return renderer.page("guide.html", view=view, region=view.region, province=province,
+                         specialty=specialty, cycle=view.cycle, sections=sections,
+                         siblings=siblings, notices=notices, page_path=path, **common)
+
+
+def _api(renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
+         today: dt.date) -> str:
+    records = [api_record(views[r.key], specialty,
+                          renderer.url(f"{r.path}{specialty.code}/"))
+               for r in site.regions for specialty in views[r.key].specialties]
+    return to_json({"version": API_VERSION, "generated_for": today.isoformat(),
+                    "records": records})
 
 
 def _province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]:
@@ -104,7 +190,6 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
     """The placeholders shared guide text may use (listed in docs/data-model.md)."""
     region, cycle = view.region, view.cycle
     scores_sites = [a for a in region.authorities if a.role == "scores"]
-    year = cycle.exam.year if cycle else None
     return {
         "region_name": region.name,
         "province_name": region.province.name,
@@ -112,7 +197,7 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
         "specialty_name": specialty.name,
         "practice_subject": specialty.practice_subject,
         "common_subjects": list(m.COMMON_SUBJECTS),
-        "exam_year": year,
+        "exam_year": cycle.exam.year if cycle else None,
         "rolling_first": cycle.rolling[0] if cycle else None,
         "rolling_second": cycle.rolling[1] if cycle else None,
         "review_working_days": region.estimate.review_working_days,

@@ -1,64 +1,157 @@
-"""Stage 6 — write: put the rendered files in place so that readers never see a half-built site.
+"""Stage 6 — write: put rendered files in place so that readers never see a half-built site,
+and leave files whose content did not change untouched (mtimes included).
 
-Files are written into a fresh staging folder beside the output folder. Only when every page has
-been written does the staging folder take the output folder's place; if anything fails before
-that, the staging folder is deleted and the published ``output/`` is exactly as it was.
+Every file that changed is first written into a staging folder beside the output folder. If
+anything fails before the commit, the staging folder is deleted and ``output/`` is exactly as it
+was. On commit:
+
+- a first build (no output folder yet) renames the staging folder into place;
+- a later build moves each changed file over its old version (an atomic rename per file),
+  then deletes files the site no longer has.
+
+A manifest (kept outside ``output/``, under ``.cache/``) records for each file the key of the
+inputs it was rendered from and the size, mtime and hash of what was written, so an unchanged
+page is neither rendered nor written again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
+
+MANIFEST_VERSION = 1
 
 
-class StagedOutput:
-    """Context manager: ``write`` files, then on a clean exit swap them in as ``target``."""
+@dataclass
+class WriteReport:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    bytes_written: int = 0
 
-    def __init__(self, target: Path):
+
+class IncrementalOutput:
+    """Context manager: ``offer`` every file of the site, then commit on a clean exit."""
+
+    def __init__(self, target: Path, manifest_path: Path):
         self.target = Path(target).absolute()
-        self.stage: Path | None = None
-        self.count = 0
-        self.bytes = 0
+        self.manifest_path = Path(manifest_path)
+        self.report = WriteReport()
+        self._stage: Path | None = None
+        self._staged: list[str] = []
+        self._seen: set[str] = set()
+        self._old: dict[str, list] = {}
+        self._new: dict[str, list] = {}
 
-    def __enter__(self) -> "StagedOutput":
+    def __enter__(self) -> "IncrementalOutput":
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-",
-                                           dir=self.target.parent))
+        if self.target.is_dir():
+            self._old = _read_manifest(self.manifest_path, self.target)
+        self._stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-",
+                                            dir=self.target.parent))
         return self
 
-    def write(self, relative: str, content: str | bytes) -> None:
-        path = self.stage / _safe_relative(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def offer(self, relative: str, key: str, render: Callable[[], str | bytes]) -> None:
+        """Make ``relative`` hold ``render()``; skip rendering when ``key`` and the file on
+        disk are as recorded, and skip writing when the bytes are the same."""
+        relative = _safe_relative(relative)
+        if relative in self._seen:
+            raise ValueError(f"two pages want the same file: {relative}")
+        self._seen.add(relative)
+        old = self._old.get(relative)
+        stat = self._stat(relative) if old else None
+        if old and stat and old[0] == key and old[1:3] == stat:
+            self._new[relative] = old
+            self.report.unchanged += 1
+            return
+        content = render()
         data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = hashlib.sha256(data).hexdigest()
+        if old and stat and old[3] == digest and old[1:3] == stat:
+            self._new[relative] = [key, *stat, digest]
+            self.report.unchanged += 1
+            return
+        path = self._stage / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        self.count += 1
-        self.bytes += len(data)
+        self._staged.append(relative)
+        self._new[relative] = [key, None, None, digest]
+        self.report.written += 1
+        self.report.bytes_written += len(data)
+
+    def _stat(self, relative: str):
+        try:
+            st = os.stat(self.target / relative)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns]
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
+            shutil.rmtree(self._stage, ignore_errors=True)
             return False
-        self._swap()
+        self._commit()
         return False
 
-    def _swap(self) -> None:
-        old = None
-        if self.target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-",
-                                        dir=self.target.parent))
-            os.rmdir(old)
-            os.replace(self.target, old)
-        os.replace(self.stage, self.target)
-        self.target.chmod(0o755)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    def _commit(self) -> None:
+        if not self.target.is_dir():
+            os.replace(self._stage, self.target)
+            self.target.chmod(0o755)
+        else:
+            for relative in self._staged:
+                destination = self.target / relative
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._stage / relative, destination)
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._remove_stale()
+        for relative in self._staged:
+            self._new[relative][1:3] = self._stat(relative)
+        _write_manifest(self.manifest_path, self.target, self._new)
+
+    def _remove_stale(self) -> None:
+        for folder, dirs, files in os.walk(self.target, topdown=False):
+            for name in files:
+                path = Path(folder, name)
+                if path.relative_to(self.target).as_posix() not in self._seen:
+                    path.unlink()
+                    self.report.removed += 1
+            if folder != str(self.target) and not os.listdir(folder):
+                os.rmdir(folder)
 
 
-def _safe_relative(relative: str) -> PurePosixPath:
+def _safe_relative(relative: str) -> str:
     """Refuse any page path that could land outside the output folder."""
     path = PurePosixPath(relative)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
+    if path.is_absolute() or ".." in path.parts or not path.parts or "" in path.parts:
         raise ValueError(f"unsafe output path: {relative!r}")
-    return path
+    return path.as_posix()
+
+
+def manifest_path_for(cache_dir: Path, target: Path) -> Path:
+    """One manifest per output folder, so building into two folders keeps two caches."""
+    tag = hashlib.sha256(str(Path(target).absolute()).encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"output-{tag}.json"
+
+
+def _read_manifest(path: Path, target: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("version") != MANIFEST_VERSION or data.get("target") != str(target):
+        return {}
+    return data.get("files", {})
+
+
+def _write_manifest(path: Path, target: Path, files: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"version": MANIFEST_VERSION, "target": str(target),
+                                     "files": files}, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,117 @@
+"""Warnings: input that is legal but suspect. ``python build.py check`` reports them with the
+errors; ``--strict`` makes them fail the run (what a site repository's CI should use)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import Problem, SiteError
+from .load import LineDict, load_yaml
+from .pages import Planner
+
+STALE_AFTER_DAYS = 180
+
+
+@lru_cache(maxsize=256)
+def _lines(root: Path, file: str):
+    data = load_yaml(root / file, file).data
+    return data if isinstance(data, LineDict) else None
+
+
+def _line(root: Path, file: str, *path) -> int | None:
+    """Line of the value at ``path`` (keys and list indexes) in a YAML file, best effort."""
+    node, line = _lines(root, file), None
+    for step in path:
+        if isinstance(node, LineDict) and step in node:
+            line, node = node.line_of(step), node[step]
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            line, node = node.line_of(step), node[step]
+        else:
+            break
+    return line
+
+
+def _own(owner, field: str) -> bool:
+    """True if ``owner`` (a province, or a region that overrides ``field``) sets ``field``
+    itself, so that inherited values are reported once, on the province."""
+    province = getattr(owner, "province", None)
+    return province is None or getattr(owner, field) != getattr(province, field)
+
+
+def _warn(file, line, field, message, hint) -> Problem:
+    return Problem(file, line, field, message, hint, severity="warning")
+
+
+def stale_links(root: Path, owners, today: dt.date):
+    for owner in owners:
+        if not _own(owner, "authorities"):
+            continue
+        for index, authority in enumerate(owner.authorities):
+            if authority.verified and (today - authority.verified).days <= STALE_AFTER_DAYS:
+                continue
+            age = ("has never been verified" if authority.verified is None else
+                   f"was last verified {(today - authority.verified).days} days ago")
+            yield _warn(owner.file, _line(root, owner.file, "authorities", index),
+                        f"authorities[{index + 1}].verified", f"link to {authority.name} {age}",
+                        "open it, check it is the official site, and set 'verified' to "
+                        "today's date")
+
+
+def unsourced_exams(root: Path, owners):
+    for owner in owners:
+        if not _own(owner, "exams"):
+            continue
+        for index, exam in enumerate(owner.exams):
+            if exam.source is None:
+                yield _warn(owner.file, _line(root, owner.file, "exams", index),
+                            f"exams[{index + 1}].source",
+                            f"the {exam.year} exam days have no source",
+                            "add 'source' with the title (and address) of the exam notice")
+
+
+def regions_without_specialties(root: Path, regions):
+    for region in regions:
+        if not region.specialties:
+            yield _warn(region.file, _line(root, region.file, "name"), "specialties",
+                        f"{region.name} has no specialties, so it gets no guide page",
+                        "list its specialties, or remove the empty 'specialties' override")
+
+
+def projected_years(site, planner: Planner):
+    reported = set()
+    for region in site.regions:
+        cycle = planner.view(region).cycle
+        if cycle is None:
+            continue
+        for basis in (*cycle.window.bases, *cycle.review.bases):
+            if basis.projected and (basis.layer, basis.year) not in reported:
+                reported.add((basis.layer, basis.year))
+                yield _warn(f"calendars/{basis.layer}", None, None,
+                            f"{basis.year} has no arrangement file; {basis.layer_name} is "
+                            "projected and the dates that depend on it are shown as "
+                            "provisional",
+                            f"add calendars/{basis.layer}/{basis.year}.yaml once the official "
+                            "arrangement is published")
+
+
+def collect_warnings(site, planner: Planner, today: dt.date) -> list[Problem]:
+    root = site.input.root
+    _lines.cache_clear()
+    owners = [*site.input.provinces.values(), *site.regions]
+    return [*stale_links(root, owners, today), *unsourced_exams(root, owners),
+            *regions_without_specialties(root, site.regions), *projected_years(site, planner)]
+
+
+def run_checks(root: Path, today: dt.date) -> list[Problem]:
+    """Every error and warning of the site, without writing anything."""
+    from .pipeline import check
+
+    try:
+        site = check(Path(root))
+    except SiteError as exc:
+        return exc.problems
+    planner = Planner(site, today)
+    return sorted(site.warnings + collect_warnings(site, planner, today),
+                  key=lambda p: (p.file, p.line or 0, p.message))

@@ -1,0 +1,111 @@
+"""Live preview: ``python build.py serve``.
+
+A livereload server on 127.0.0.1 serves the built site from a small WSGI app, rebuilds
+(incrementally) when anything under regions/, content/, templates/ or calendars/ changes, and
+tells connected browsers to reload. When the input is broken the server keeps running and
+every page shows the problems (file, line, field) until the input is fixed.
+
+python-livereload only reloads browsers that are connected, and ignores a change within 3 s of
+its previous reload; the served files are always current, so a manual refresh shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import mimetypes
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote
+
+from .errors import SiteError
+
+WATCHED = ("regions", "content", "templates", "calendars")
+
+
+class Preview:
+    """The latest build's outcome and a WSGI app serving it."""
+
+    def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr):
+        self.root, self.out, self.today, self.stream = Path(root), Path(out), today, stream
+        self.error: str | None = None
+        self._lock = threading.Lock()
+
+    def rebuild(self) -> None:
+        from .pipeline import build
+
+        with self._lock:
+            try:
+                result = build(self.root, self.out, self.today)
+            except SiteError as exc:
+                self.error = exc.report()
+                print(self.error, file=self.stream, flush=True)
+                return
+            self.error = None
+            for warning in result.warnings:
+                print(warning.format(), file=self.stream)
+            print(f"rebuilt: {result.summary()}", file=self.stream, flush=True)
+
+    def wsgi(self, environ, start_response):
+        path = unquote(environ.get("PATH_INFO", "/"))
+        if self.error is not None and not path.startswith("/static/"):
+            return _respond(start_response, "500 Build Failed", "text/html; charset=utf-8",
+                            error_page(self.error))
+        target = self._file_for(path)
+        if target is None:
+            missing = self.out / "404.html"
+            body = missing.read_bytes() if missing.is_file() else b"<h1>404</h1>"
+            return _respond(start_response, "404 Not Found", "text/html; charset=utf-8", body)
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/json", "image/svg+xml"):
+            kind += "; charset=utf-8"
+        return _respond(start_response, "200 OK", kind, target.read_bytes())
+
+    def _file_for(self, path: str) -> Path | None:
+        """The file under the output folder that ``path`` names, or None (never outside)."""
+        base = self.out.resolve()
+        candidate = (base / path.lstrip("/")).resolve()
+        if candidate != base and base not in candidate.parents:
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+
+def _respond(start_response, status: str, content_type: str, body: bytes):
+    start_response(status, [("Content-Type", content_type), ("Cache-Control", "no-store"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def error_page(report: str) -> bytes:
+    """A page listing the build's problems; the livereload script is injected before
+    ``</head>`` so fixing the input brings the site back by itself."""
+    items = "".join(f"<li><pre>{html.escape(line)}</pre></li>"
+                    for line in report.split("\n") if line.strip())
+    return (
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>构建失败 / build failed</title>"
+        "<style>body{font-family:sans-serif;margin:1rem;line-height:1.5}"
+        "pre{white-space:pre-wrap;margin:0}li{margin:.5rem 0;color:#8b0000}</style></head>"
+        "<body><h1>构建失败 / build failed</h1><p>Fix the files below; this page reloads by "
+        f"itself once the site builds again.</p><ol>{items}</ol></body></html>"
+    ).encode("utf-8")
+
+
+def serve(root: Path, out: Path, today: dt.date, port: int) -> int:
+    from livereload import Server
+
+    preview = Preview(root, out, today)
+    preview.rebuild()
+    server = Server(app=preview.wsgi)
+    for name in WATCHED:
+        folder = Path(root) / name
+        if folder.is_dir():
+            server.watch(str(folder), preview.rebuild)
+    print(f"serving {out} on http://127.0.0.1:{port}/ (Ctrl-C stops)", file=sys.stderr,
+          flush=True)
+    server.serve(host="127.0.0.1", port=port, debug=False, open_url_delay=None)
+    return 0
