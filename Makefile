@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: build test clean
+.PHONY: build test serve check clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 build: $(VENV)/.installed
 	$(PY) build.py
+
+serve: $(VENV)/.installed
+	$(PY) build.py serve
+
+check: $(VENV)/.installed
+	$(PY) build.py check
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q

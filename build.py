@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     dated(commands.add_parser("build", help="build the site (the default command)"))
     check = commands.add_parser("check", help="validate everything; write nothing")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--today", type=parse_date, default=None,
+                       help="date link ages and statuses are computed against")
     serve = commands.add_parser("serve", help="live preview on 127.0.0.1")
     dated(serve)
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = args.root
     if args.command == "check":
-        return _check(root, args.strict)
+        return _check(root, args.strict, args.today or default_today())
     if args.command == "new":
         return _new(root, args)
     today = args.today or default_today()
@@ -122,10 +124,10 @@ def _build(root: Path, out: Path, today: dt.date) -> int:
     return 0
 
 
-def _check(root: Path, strict: bool) -> int:
+def _check(root: Path, strict: bool, today: dt.date) -> int:
     from erjian.checks import run_checks
 
-    problems = run_checks(root, today=default_today())
+    problems = run_checks(root, today=today)
     errors = [p for p in problems if p.severity == "error" or strict]
     for problem in problems:
         print(problem.format(), file=sys.stderr)

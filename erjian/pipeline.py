@@ -187,7 +187,7 @@ def _notice_regions(site: ResolvedSite, notice: m.Notice) -> list[str]:
 
 
 def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
-    """The placeholders shared guide text may use (listed in docs/data-model.md)."""
+    """The placeholders shared guide text may use (listed in docs/editing.md)."""
     region, cycle = view.region, view.cycle
     scores_sites = [a for a in region.authorities if a.role == "scores"]
     return {

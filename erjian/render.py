@@ -102,7 +102,7 @@ class Renderer:
             except TemplateError as exc:
                 raise SiteError([Problem(section.file, None, None, f"cannot be filled: {exc}",
                                          "use only the placeholders listed in "
-                                         "docs/data-model.md")]) from None
+                                         "docs/editing.md")]) from None
         return filled
 
     def page(self, template: str, **context) -> str:

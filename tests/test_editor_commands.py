@@ -1,0 +1,139 @@
+"""`check`, `new` and the build report, through the command line."""
+
+import datetime as dt
+import io
+import re
+
+import yaml
+
+from conftest import run_cli
+from erjian.report import ProgressBar
+
+
+def test_check_writes_nothing_and_reports_warnings(site, tmp_path):
+    code, stdout, stderr = run_cli("--root", str(site), "check")
+    assert code == 0
+    assert not (site / "output").exists()
+    assert "never been verified" in stderr and "have no source" in stderr
+    assert re.search(r"check passed: 0 errors, \d+ warnings", stdout)
+
+
+def test_strict_check_fails_on_warnings(site):
+    code, stdout, _ = run_cli("--root", str(site), "check", "--strict")
+    assert code == 1 and "check failed" in stdout
+
+
+def test_strict_check_passes_when_nothing_is_suspect(site):
+    for province in ("xinjiang", "shanghai", "guangdong", "anhui"):
+        path = site / "regions" / province / "province.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for authority in data["authorities"]:
+            authority["verified"] = dt.date.today()
+        for exam in data["exams"]:
+            exam["source"] = {"title": "考务通知"}
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    code, stdout, stderr = run_cli("--root", str(site), "check", "--strict", "--today",
+                                   dt.date.today().isoformat())
+    assert code == 0, stderr
+    assert "0 warnings" in stdout
+
+
+def test_check_reports_errors_with_did_you_mean(site):
+    (site / "regions" / "anhui" / "x.yaml").write_text("name: 宣城市\nlevle: county\n",
+                                                       encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "check")
+    assert code == 1
+    assert "regions/anhui/x.yaml:2: [levle]" in stderr and "did you mean 'level'" in stderr
+
+
+def test_stale_link_warning_names_its_line(site):
+    path = site / "regions" / "anhui" / "province.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    url: https://www.apta.gov.cn/\n",
+        "    url: https://www.apta.gov.cn/\n    verified: 2020-01-01\n")
+    path.write_text(text, encoding="utf-8")
+    _, _, stderr = run_cli("--root", str(site), "check")
+    line = next(l for l in stderr.splitlines() if "安徽省人事考试网" in l)
+    assert "regions/anhui/province.yaml:6" in line and "days ago" in line
+
+
+def test_projected_calendar_year_is_warned(site):
+    path = site / "regions" / "anhui" / "province.yaml"
+    path.write_text(path.read_text(encoding="utf-8") +
+                    "  - year: 2026\n    sitting: autumn\n    days: [2026-11-14, 2026-11-15]\n",
+                    encoding="utf-8")
+    _, _, stderr = run_cli("--root", str(site), "check", "--today", "2026-11-20")
+    assert "2027 has no arrangement file" in stderr
+
+
+def test_new_region_scaffold_builds_and_refuses_duplicates(site, tmp_path):
+    code, stdout, _ = run_cli("--root", str(site), "new", "region", "xinjiang", "博尔塔拉地区")
+    assert code == 0 and "regions/xinjiang/boertala.yaml" in stdout
+    data = yaml.safe_load((site / "regions/xinjiang/boertala.yaml").read_text("utf-8"))
+    assert data == {"name": "博尔塔拉地区", "level": "prefecture"}
+    code, _, stderr = run_cli("--root", str(site), "new", "region", "xinjiang", "博尔塔拉地区")
+    assert code == 1 and "already" in stderr
+    code, _, stderr = run_cli("--root", str(site), "new", "region", "xinjiang", "塔城地区")
+    assert code == 1 and "tacheng.yaml" in stderr
+    code, _, stderr = run_cli("--root", str(site), "new", "region", "hebei", "石家庄市")
+    assert code == 1 and "no province 'hebei'" in stderr
+    out = tmp_path / "out"
+    assert run_cli("--root", str(site), "--out", str(out))[0] == 0
+    assert (out / "xinjiang/boertala/jidian/index.html").is_file()
+
+
+def test_new_district_of_a_municipality(site):
+    run_cli("--root", str(site), "new", "region", "shanghai", "青浦区")
+    data = yaml.safe_load((site / "regions/shanghai/qingpu.yaml").read_text("utf-8"))
+    assert data["level"] == "municipal_district"
+
+
+def test_new_notice_is_dated_today_and_valid(site, tmp_path):
+    code, stdout, _ = run_cli("--root", str(site), "new", "notice", "--title",
+                              "新疆成绩发布: 通知", "--province", "xinjiang", "--kind", "release")
+    assert code == 0
+    path = site / stdout.split("created ", 1)[1].strip()
+    front = yaml.safe_load(path.read_text("utf-8").split("---")[1])
+    assert front["date"] == dt.date.today() and front["title"] == "新疆成绩发布: 通知"
+    assert front["provinces"] == ["xinjiang"] and front["kind"] == "release"
+    assert run_cli("--root", str(site), "--out", str(tmp_path / "out"))[0] == 0
+    code, _, stderr = run_cli("--root", str(site), "new", "notice", "--title", "x")
+    assert code == 1 and "--province" in stderr
+
+
+def test_build_ends_with_one_summary_line(site, tmp_path):
+    out = tmp_path / "out"
+    _, first, _ = run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")
+    _, second, _ = run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")
+    pattern = r"(\d+) written, (\d+) unchanged, (\d+) removed, (\d+) warnings, [\d.]+ s"
+    written, unchanged, removed, _ = map(int, re.search(pattern, first).groups())
+    assert written > 30 and unchanged == 0 and removed == 0
+    written2, unchanged2, _, _ = map(int, re.search(pattern, second).groups())
+    assert written2 == 0 and unchanged2 == written
+    assert len(second.strip().splitlines()) == 1
+
+
+class FakeTerminal(io.StringIO):
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_progress_bar_only_on_a_terminal():
+    terminal, log = FakeTerminal(True), FakeTerminal(False)
+    for stream in (terminal, log):
+        bar = ProgressBar(stream, after=0)
+        for done in range(1, 11):
+            bar(done, 10)
+        bar.clear()
+    assert "10/10" in terminal.getvalue() and log.getvalue() == ""
+
+
+def test_progress_bar_stays_quiet_for_short_builds():
+    terminal = FakeTerminal(True)
+    bar = ProgressBar(terminal, after=60)
+    bar(5, 10)
+    assert terminal.getvalue() == ""

@@ -1,0 +1,113 @@
+"""Incremental builds: unchanged files are not rewritten, and the result always equals a
+clean build of the same input."""
+
+import datetime as dt
+import os
+import shutil
+
+from conftest import tree_digest
+from erjian.pipeline import build
+
+TODAY = dt.date(2026, 6, 15)
+
+
+def mtimes(folder):
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def clean_build(site, tmp_path, name):
+    out = tmp_path / name
+    build(site, out, TODAY, cache_dir=tmp_path / f"{name}-cache")
+    return tree_digest(out)
+
+
+def test_noop_rebuild_rewrites_nothing(site, tmp_path):
+    out = tmp_path / "out"
+    first = build(site, out, TODAY)
+    assert first.report.written == first.pages and first.report.unchanged == 0
+    before = mtimes(out)
+    again = build(site, out, TODAY)
+    assert again.report.written == 0 and again.report.removed == 0
+    assert again.report.unchanged == first.pages
+    assert mtimes(out) == before
+
+
+def test_editing_one_region_rewrites_only_its_pages(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    before = mtimes(out)
+    path = site / "regions" / "xinjiang" / "tacheng.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "note: 塔城考生请留意自治区通知。\n",
+                    encoding="utf-8")
+    result = build(site, out, TODAY)
+    after = mtimes(out)
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert changed == {f"xinjiang/tacheng/{code}/index.html" for code in
+                       ("jianzhu", "shizheng", "jidian", "gonglu", "shuili", "kuangye")}
+    assert result.report.written == len(changed)
+
+
+def test_renaming_a_region_reaches_its_province_home_and_json(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    before = mtimes(out)
+    path = site / "regions" / "anhui" / "maanshan.yaml"
+    path.write_text("name: 马鞍山市\nlevel: prefecture_city\nslug: maanshan\n"
+                    "specialties: [kuangye, jianzhu]\n", encoding="utf-8")
+    build(site, out, TODAY)
+    after = mtimes(out)
+    changed = {p for p in after if after[p] != before.get(p)}
+    removed = set(before) - set(after)
+    assert {"anhui/maanshan/index.html", "api/regions.json"} <= changed
+    assert removed == {f"anhui/maanshan/{c}/index.html" for c in
+                       ("shizheng", "jidian", "gonglu", "shuili")}
+    assert not any(p.startswith(("xinjiang/", "shanghai/", "guangdong/")) for p in changed)
+
+
+def test_incremental_result_equals_a_clean_build_after_many_changes(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    steps = [
+        lambda: (site / "regions/xinjiang/kashi.yaml").write_text(
+            "name: 喀什地区\nlevel: prefecture\n", encoding="utf-8"),
+        lambda: (site / "regions/guangdong/meizhou.yaml").write_text(
+            "name: 梅州市\nlevel: prefecture_city\nspecialties: [kuangye]\n", encoding="utf-8"),
+        lambda: (site / "content/notices/2026-anhui-release.md").write_text(
+            "---\ntitle: 安徽成绩发布\ndate: 2026-08-10\nkind: release\nprovinces: [anhui]\n"
+            "exam_year: 2026\nrelease_date: 2026-08-12\n---\n已发布。\n", encoding="utf-8"),
+        lambda: (site / "regions/shanghai/songjiang.yaml").unlink(),
+        lambda: shutil.rmtree(site / "regions/anhui"),
+        lambda: (site / "content/guide/30-problems.md").write_text(
+            "---\ntitle: 常见问题\norder: 30\n---\n先检查网址。\n", encoding="utf-8"),
+        lambda: (site / "calendars/national/2026.yaml").write_text(
+            (site / "calendars/national/2026.yaml").read_text(encoding="utf-8").replace(
+                "last_day_off: 2026-06-21", "last_day_off: 2026-06-22"), encoding="utf-8"),
+        lambda: (site / "templates/static/style.css").write_text("body{}\n", encoding="utf-8"),
+        lambda: (site / "content/notices/2026-xinjiang-eid-al-adha.md").unlink(),
+    ]
+    for index, step in enumerate(steps):
+        step()
+        build(site, out, TODAY)
+        assert tree_digest(out) == clean_build(site, tmp_path, f"clean{index}"), index
+    assert not (out / "shanghai" / "songjiang").exists()
+    assert not (out / "anhui").exists()
+
+
+def test_a_file_changed_by_hand_in_output_is_restored(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    page = out / "xinjiang" / "tacheng" / "jidian" / "index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"tampered")
+    os.utime(page, ns=(1, 1))
+    build(site, out, TODAY)
+    assert page.read_bytes() == original
+
+
+def test_a_new_day_rewrites_pages_whose_status_changed(site, tmp_path):
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    result = build(site, out, dt.date(2026, 8, 1))
+    assert result.report.written > 0
+    assert "预计窗口内" in (out / "shanghai/songjiang/kuangye/index.html").read_text("utf-8")
