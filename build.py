@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                               "SOURCE_DATE_EPOCH when set)")
         sub.add_argument("--out", type=Path, default=None,
                          help="output folder (default: output/)")
+        sub.add_argument("--base-url", default=None,
+                         help="address the site is published at, e.g. https://host/erjian/ "
+                              "(default: base_url in content/site.yaml)")
 
     dated(commands.add_parser("build", help="build the site (the default command)"))
     check = commands.add_parser("check", help="validate everything; write nothing")
@@ -95,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from erjian.serve import serve
 
-        return serve(root, out, today, args.port)
-    return _build(root, out, today)
+        return serve(root, out, today, args.port, args.base_url)
+    return _build(root, out, today, args.base_url)
 
 
 def _insert_default_command(argv: list[str]) -> list[str]:
@@ -106,13 +109,13 @@ def _insert_default_command(argv: list[str]) -> list[str]:
     return ["build"] + argv
 
 
-def _build(root: Path, out: Path, today: dt.date) -> int:
+def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None) -> int:
     from erjian.pipeline import build
     from erjian.report import ProgressBar
 
     progress = ProgressBar(sys.stderr)
     try:
-        result = build(root, out, today, progress=progress)
+        result = build(root, out, today, progress=progress, base_url=base_url)
     except SiteError as exc:
         progress.clear()
         print(exc.report(), file=sys.stderr)

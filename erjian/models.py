@@ -426,22 +426,34 @@ LAYER = Schema("calendar layer", {
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
-    base_path: str
+    base_url: str
     description: str
     calendar_years: tuple
 
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url``: '/' or a sub-path such as '/erjian/'."""
+        return "/" + self.base_url.split("://", 1)[1].split("/", 1)[1] if self.base_url.count(
+            "/") > 2 else "/"
+
+    @property
+    def host(self) -> str:
+        return self.base_url.split("://", 1)[1].split("/", 1)[0]
+
 
 def _check_site(values, ctx, data):
-    path = values["base_path"]
-    if not (path.startswith("/") and path.endswith("/")):
-        ctx.error(data.line_of("base_path"), "base_path",
-                  f"'{path}' must start and end with '/'", "e.g. '/' or '/erjian/'")
+    url = values["base_url"]
+    if not url.endswith("/"):
+        ctx.error(data.line_of("base_url"), "base_url", f"'{url}' must end with '/'",
+                  "e.g. 'https://example.org/' or 'https://example.org/erjian/'")
 
 
 SITE = Schema("site", {
     "title": Text("Site name.", required=True, max_length=40),
     "description": Text("One-sentence description.", required=True),
-    "base_path": Text("Path the site is served under.", default="/"),
+    "base_url": Url("Address the site is published at, ending in '/'; may include a "
+                    "sub-path. Canonical URLs, feeds, calendars and the sitemap use it; "
+                    "`--base-url` overrides it for one build.", required=True),
     "first_calendar_year": Integer("First year the working-day calendar covers.",
                                    minimum=2000, maximum=2100, default=2019),
     "last_calendar_year": Integer("Last year the working-day calendar covers.",

@@ -10,10 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
+from pypinyin import Style, lazy_pinyin
+
 from . import models as m
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
-from .resolve import Region, ResolvedSite
+from .resolve import Region, ResolvedSite, derive_stem
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class RegionView:
     cycle: Optional[Cycle]
     next_exam: Optional[m.Exam]
     layers: tuple[m.Layer, ...]
+    search: str = ""
 
     @property
     def specialties(self) -> list[m.Specialty]:
@@ -65,7 +68,46 @@ class Planner:
         upcoming = upcoming_exam(region.exams, self.today)
         if upcoming is exam:
             upcoming = None
-        return RegionView(region, cycle, upcoming, layers)
+        return RegionView(region, cycle, upcoming, layers, search_terms(region))
+
+
+def search_terms(region: Region) -> str:
+    """What the home page's filter matches: the names, their full pinyin and initials
+    (塔城地区 → tacheng, tachengdiqu, tc, tcdq), and the slugs."""
+    names = {region.name, derive_stem(region.name)}
+    terms = set(names) | {region.slug, region.province.slug, region.province.short_name}
+    for name in names:
+        terms.add("".join(lazy_pinyin(name)).lower())
+        terms.add("".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower())
+    return " ".join(sorted(t for t in terms if t))
+
+
+def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> dict | None:
+    """schema.org Event for the exam sitting a guide page is about."""
+    cycle = view.cycle
+    if cycle is None:
+        return None
+    region, exam = view.region, cycle.exam
+    scores = [a for a in region.authorities if a.role in ("scores", "exam")]
+    event = {
+        "@context": "https://schema.org", "@type": "Event",
+        "name": f"{exam.year}年度二级建造师执业资格考试（{specialty.name}，"
+                f"{region.province.short_name}）",
+        "startDate": exam.first_day.isoformat(), "endDate": exam.last_day.isoformat(),
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": {"@type": "Place", "name": region.name,
+                     "address": {"@type": "PostalAddress", "addressRegion":
+                                 region.province.name, "addressLocality": region.name,
+                                 "addressCountry": "CN"}},
+        "url": page_url,
+        "description": "考试日期未经官方通知核实" if not exam.confirmed else
+                       f"{region.province.name}统一组织的二级建造师考试",
+    }
+    if scores:
+        event["organizer"] = {"@type": "Organization", "name": scores[0].name,
+                              "url": scores[0].url}
+    return event
 
 
 def _source(source: m.Source | None) -> dict | None:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from markupsafe import Markup
+
 from . import models as m
 from .errors import Problem
-from .pages import Planner, RegionView, api_record
+from .feeds import atom_feed, region_calendar, robots, sitemap
+from .pages import Planner, RegionView, api_record, exam_event_ld
 from .render import Renderer, render_markdown_body, to_json
 from .resolve import ResolvedSite, resolve
+from .svg import WindowBar, cycle_timeline, national_timeline
 from .validate import read_site
 from .write import IncrementalOutput, WriteReport, manifest_path_for
 
@@ -69,17 +73,20 @@ def check(root: Path) -> ResolvedSite:
 
 
 def build(root: Path, out: Path, today: dt.date, progress: Progress | None = None,
-          cache_dir: Path | None = None) -> BuildResult:
+          cache_dir: Path | None = None, base_url: str | None = None) -> BuildResult:
     """Build the site under ``root`` into ``out``; raises SiteError and leaves ``out``
-    untouched if anything is wrong."""
+    untouched if anything is wrong. ``base_url`` overrides content/site.yaml's."""
     started = time.perf_counter()
     root = Path(root)
     site = check(root)
+    if base_url:
+        site.input.site = replace(site.input.site, base_url=base_url)
     planner = Planner(site, today)
     views = {r.key: planner.view(r) for r in site.regions}
     renderer = Renderer(root / "templates", site.input.site, site.input.sections, root)
     fingerprint = digest(_files_digest(root / "templates", root / "content" / "guide",
-                                       root / "content" / "site.yaml", PACKAGE_DIR), today)
+                                       root / "content" / "site.yaml", PACKAGE_DIR), today,
+                         site.input.site)
     manifest = manifest_path_for(cache_dir or root / ".cache", out)
     with IncrementalOutput(out, manifest) as output:
         count = _offer_pages(output, renderer, site, views, planner, today, root, fingerprint,
@@ -93,77 +100,135 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
 def _offer_pages(output, renderer: Renderer, site: ResolvedSite,
                  views: dict[str, RegionView], planner: Planner, today: dt.date, root: Path,
                  fingerprint: str, progress: Progress | None) -> int:
-    common = {"today": today}
     view_keys = {key: digest(view) for key, view in views.items()}
     by_province = {p.slug: [views[r.key] for r in site.regions_by_province[p.slug]]
                    for p in site.provinces}
     notices = sorted(site.input.notices, key=lambda n: (n.date, n.slug), reverse=True)
-    total = len(views) + sum(len(v.region.specialties) for v in views.values()) + len(
-        site.provinces) + len(notices) + 6
+    guides = sum(len(v.region.specialties) for v in views.values())
+    total = len(views) + 2 * guides + 2 * len(site.provinces) + len(notices) + 10
     done = 0
+    html_pages: list[str] = []
 
     def offer(path, key, render):
         nonlocal done
         output.offer(path, digest(fingerprint, path, key), render)
+        if path.endswith("index.html"):
+            html_pages.append(path[: -len("index.html")])
         done += 1
         if progress:
             progress(done, total)
+
+    def page(template, page_path, **context):
+        return lambda: renderer.page(template, page_path=page_path, today=today, **context)
 
     for province in site.provinces:
         province_views = by_province[province.slug]
         province_notices = _province_notices(site, province)
         siblings_key = digest([view_keys[v.region.key] for v in province_views])
         offer(f"{province.slug}/index.html", (province, siblings_key, province_notices),
-              lambda: renderer.page("province.html", province=province, views=province_views,
-                                    notices=province_notices, **common))
+              page("province.html", f"{province.slug}/", province=province,
+                   views=province_views, notices=province_notices))
+        offer(f"{province.slug}/feed.xml", province_notices,
+              lambda: _feed(renderer, f"{province.short_name}二建通知",
+                            f"{province.slug}/feed.xml", f"{province.slug}/",
+                            province_notices, today))
         for view in province_views:
             region = view.region
             region_notices = site.notices_by_region[region.key]
             page_key = (view_keys[region.key], siblings_key, region_notices)
             offer(f"{region.path}index.html", page_key,
-                  lambda: renderer.page("region.html", view=view, province=province,
-                                        siblings=province_views, notices=region_notices,
-                                        **common))
+                  page("region.html", region.path, view=view, province=province,
+                       siblings=province_views, notices=region_notices))
             for specialty in view.specialties:
                 path = f"{region.path}{specialty.code}/"
                 offer(f"{path}index.html", (page_key, specialty),
                       lambda: _guide_page(renderer, view, province, specialty,
-                                          province_views, region_notices, path, common))
+                                          province_views, region_notices, path, today))
+                offer(f"{path}schedule.ics", (view_keys[region.key], specialty),
+                      lambda: region_calendar(view, specialty, renderer.abs_url(path),
+                                              renderer.site.host, today))
 
     all_views = digest(sorted(view_keys.items()))
     offer("index.html", (all_views, site.provinces, notices[:10]),
-          lambda: renderer.page("home.html", provinces=site.provinces, by_province=by_province,
-                                notices=notices[:10], **common))
+          page("home.html", "", provinces=site.provinces, by_province=by_province,
+               notices=notices[:10]))
+    offer("timeline/index.html", all_views, lambda: _timeline_page(renderer, site, views, today))
     inputs = site.input
     offer("methodology/index.html",
           (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
            [p.estimate for p in site.provinces]),
-          lambda: renderer.page("methodology.html", layers=inputs.layers,
-                                years=inputs.calendar_years, calendar=planner.calendar(()),
-                                first_year=planner.first_year, last_year=planner.last_year,
-                                defaults=m.Estimate(), provinces=site.provinces, **common))
-    offer("notices/index.html", notices,
-          lambda: renderer.page("notices.html", notices=notices, **common))
+          page("methodology.html", "methodology/", layers=inputs.layers,
+               years=inputs.calendar_years, calendar=planner.calendar(()),
+               first_year=planner.first_year, last_year=planner.last_year,
+               defaults=m.Estimate(), provinces=site.provinces))
+    offer("notices/index.html", notices, page("notices.html", "notices/", notices=notices))
     for notice in notices:
         regions = [views[k].region for k in _notice_regions(site, notice)]
         offer(f"notices/{notice.slug}/index.html", (notice, [r.path for r in regions]),
-              lambda: renderer.page("notice.html", notice=notice,
-                                    body=render_markdown_body(notice.body),
-                                    regions=regions, **common))
-    offer("404.html", (), lambda: renderer.page("404.html", **common))
+              page("notice.html", f"notices/{notice.slug}/", notice=notice,
+                   body=render_markdown_body(notice.body), regions=regions))
+    offer("feed.xml", notices,
+          lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices, today))
+    offer("404.html", (), page("404.html", "404.html"))
     offer("api/regions.json", all_views, lambda: _api(renderer, site, views, today))
     for asset in sorted((root / "templates" / "static").glob("*")):
         if asset.is_file():
             data = asset.read_bytes()
             offer(f"static/{asset.name}", hashlib.sha256(data).hexdigest(), lambda: data)
+    pages = sorted(html_pages)
+    offer("sitemap.xml", pages, lambda: sitemap([renderer.abs_url(p) for p in pages]))
+    offer("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
     return done
 
 
-def _guide_page(renderer, view, province, specialty, siblings, notices, path, common) -> str:
+def _guide_page(renderer, view, province, specialty, siblings, notices, path, today) -> str:
     sections = renderer.fill_sections(_section_values(view, specialty))
+    cycle = view.cycle
+    svg = Markup(cycle_timeline(
+        cycle.exam.days, (cycle.milestones[1].first, cycle.milestones[1].last),
+        cycle.announcement.date if cycle.announcement else None,
+        (cycle.review.opens, cycle.review.closes), today,
+        estimated_review=cycle.review.estimated)) if cycle else ""
     return renderer.page("guide.html", view=view, region=view.region, province=province,
-                         specialty=specialty, cycle=view.cycle, sections=sections,
-                         siblings=siblings, notices=notices, page_path=path, **common)
+                         specialty=specialty, cycle=cycle, sections=sections,
+                         siblings=siblings, notices=notices, page_path=path, today=today,
+                         timeline_svg=svg,
+                         event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
+
+
+def _timeline_page(renderer: Renderer, site: ResolvedSite, views, today: dt.date) -> str:
+    """One bar per province and distinct release window (regions sharing it grouped)."""
+    rows = []
+    for province in site.provinces:
+        groups: dict[tuple, list] = {}
+        for region in site.regions_by_province[province.slug]:
+            cycle = views[region.key].cycle
+            if cycle is None:
+                continue
+            release = cycle.milestones[1]
+            key = (release.first, release.last, not release.estimated, release.provisional)
+            groups.setdefault(key, []).append(region)
+        for (first, last, announced, provisional), regions in sorted(groups.items()):
+            names = "、".join(r.name for r in regions[:3]) + (
+                f"等{len(regions)}个地区" if len(regions) > 3 else "")
+            target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
+            rows.append({"province": province.name, "regions": names, "first": first,
+                         "last": last, "announced": announced, "provisional": provisional,
+                         "href_path": target,
+                         "bar": WindowBar(province.short_name, f"{province.short_name} "
+                                          f"{names if len(groups) > 1 else ''}".strip(),
+                                          first, last, announced, provisional,
+                                          renderer.url(target))})
+    svg = Markup(national_timeline([r["bar"] for r in rows], today))
+    return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
+                         svg=svg)
+
+
+def _feed(renderer: Renderer, title: str, feed_path: str, site_path: str, notices,
+          today: dt.date) -> bytes:
+    return atom_feed(title, renderer.abs_url(feed_path), renderer.abs_url(site_path), notices,
+                     lambda n: renderer.abs_url(f"notices/{n.slug}/"), render_markdown_body,
+                     today)
 
 
 def _api(renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],

@@ -66,8 +66,10 @@ class Renderer:
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True)
         self.env.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
-        self.env.globals.update(url=self.url, site=site, status_labels=STATUS_LABELS,
-                                milestone_names=MILESTONE_NAMES, models=m)
+        self.env.globals.update(url=self.url, abs_url=self.abs_url, site=site,
+                                status_labels=STATUS_LABELS, milestone_names=MILESTONE_NAMES,
+                                models=m, breadcrumb_ld=self.breadcrumb_ld,
+                                milestones_json=milestones_json)
         self.sections = self._compile_sections(sections)
         self.templates_dir = templates_dir
         self.display_root = display_root
@@ -75,6 +77,18 @@ class Renderer:
     def url(self, path: str = "") -> str:
         """Site-absolute URL for a page path such as 'xinjiang/tacheng/jidian/'."""
         return self.site.base_path + path.lstrip("/")
+
+    def abs_url(self, path: str = "") -> str:
+        """Absolute URL (scheme and host included) for canonical links, feeds and calendars."""
+        return self.site.base_url + path.lstrip("/")
+
+    def breadcrumb_ld(self, crumbs, page_path: str) -> dict:
+        """schema.org BreadcrumbList for the (label, path or None) crumbs of a page."""
+        return {"@context": "https://schema.org", "@type": "BreadcrumbList",
+                "itemListElement": [
+                    {"@type": "ListItem", "position": index, "name": label,
+                     "item": self.abs_url(page_path if path is None else path)}
+                    for index, (label, path) in enumerate(crumbs, start=1)]}
 
     def _compile_sections(self, sections) -> list[CompiledSection]:
         sandbox = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
@@ -131,6 +145,13 @@ def render_markdown_body(text: str) -> Markup:
     links may only point to web addresses or to pages of this site."""
     html = markdown_to_html(text.replace("<", "&lt;"))
     return Markup(_HREF.sub(_safe_link, html))
+
+
+def milestones_json(cycle) -> str:
+    """The milestones as compact JSON for the browser-side status refresh (site.js)."""
+    return json.dumps([[ms.key, ms.first.isoformat(), ms.last.isoformat(),
+                        int(ms.key == "release" and not ms.estimated), int(ms.provisional)]
+                       for ms in cycle.milestones], separators=(",", ":"))
 
 
 def to_json(data) -> str:

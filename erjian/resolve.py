@@ -18,14 +18,18 @@ _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别
              "自治县", "自治旗", "地区", "新区", "林区", "省", "市", "区", "县", "盟", "旗")
 
 
+def derive_stem(name: str) -> str:
+    """The name without its administrative suffix (塔城地区 → 塔城), kept when too short."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
 def derive_slug(name: str) -> str:
     """URL segment for a Chinese place name: administrative suffix dropped, then pinyin
     (松江区 → songjiang, 马鞍山市 → maanshan). Empty when nothing usable remains."""
-    stem = name
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem = name[: -len(suffix)]
-            break
+    stem = derive_stem(name)
     syllables = lazy_pinyin(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
     return "".join(ch for ch in "".join(syllables).lower() if ch.isascii() and ch.isalnum())
 

@@ -27,8 +27,10 @@ WATCHED = ("regions", "content", "templates", "calendars")
 class Preview:
     """The latest build's outcome and a WSGI app serving it."""
 
-    def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr):
+    def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr,
+                 base_url: str | None = None):
         self.root, self.out, self.today, self.stream = Path(root), Path(out), today, stream
+        self.base_url = base_url
         self.error: str | None = None
         self._lock = threading.Lock()
 
@@ -37,7 +39,7 @@ class Preview:
 
         with self._lock:
             try:
-                result = build(self.root, self.out, self.today)
+                result = build(self.root, self.out, self.today, base_url=self.base_url)
             except SiteError as exc:
                 self.error = exc.report()
                 print(self.error, file=self.stream, flush=True)
@@ -95,10 +97,10 @@ def error_page(report: str) -> bytes:
     ).encode("utf-8")
 
 
-def serve(root: Path, out: Path, today: dt.date, port: int) -> int:
+def serve(root: Path, out: Path, today: dt.date, port: int, base_url: str | None = None) -> int:
     from livereload import Server
 
-    preview = Preview(root, out, today)
+    preview = Preview(root, out, today, base_url=base_url or f"http://127.0.0.1:{port}/")
     preview.rebuild()
     server = Server(app=preview.wsgi)
     for name in WATCHED:

@@ -99,13 +99,13 @@ def read_site(root: Path) -> SiteInput:
 def _read_site_config(path: Path, show, problems) -> m.SiteConfig | None:
     if not path.exists():
         problems.append(Problem(show(path), None, None, "is missing",
-                                "create it with 'title', 'description' and 'base_path'"))
+                                "create it with 'title', 'description' and 'base_url'"))
         return None
     values = _check(m.SITE, load_yaml(path, show(path)), problems)
     if values is None:
         return None
     years = tuple(range(values["first_calendar_year"], values["last_calendar_year"] + 1))
-    return m.SiteConfig(values["title"], values["base_path"], values["description"], years)
+    return m.SiteConfig(values["title"], values["base_url"], values["description"], years)
 
 
 def _yaml_files(folder: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import chinese_calendar
 import pytest
@@ -239,7 +240,14 @@ def test_hostile_text_is_escaped(site, tmp_path):
     assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")[0] == 0
     for page in ("anhui/x/jianzhu/index.html", "notices/x/index.html", "index.html"):
         html = read(out, page)
-        assert "<script" not in html and "<img" not in html and "javascript:" not in html
+        assert "<img" not in html and "javascript:" not in html
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert tag in ('<script src="/static/site.js" defer>',
+                           '<script type="application/ld+json">'), tag
+        for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html,
+                                re.S):
+            assert "<" not in block
+            json.loads(block)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;市" in read(out, "anhui/x/jianzhu/index.html")
 
 

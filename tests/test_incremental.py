@@ -60,8 +60,9 @@ def test_renaming_a_region_reaches_its_province_home_and_json(site, tmp_path):
     changed = {p for p in after if after[p] != before.get(p)}
     removed = set(before) - set(after)
     assert {"anhui/maanshan/index.html", "api/regions.json"} <= changed
-    assert removed == {f"anhui/maanshan/{c}/index.html" for c in
-                       ("shizheng", "jidian", "gonglu", "shuili")}
+    assert removed == {f"anhui/maanshan/{c}/{f}" for c in ("shizheng", "jidian", "gonglu",
+                                                            "shuili")
+                       for f in ("index.html", "schedule.ics")}
     assert not any(p.startswith(("xinjiang/", "shanghai/", "guangdong/")) for p in changed)
 
 

@@ -1,0 +1,126 @@
+"""Machine-readable companions of the pages: iCalendar subscriptions (``icalendar``), Atom feeds
+(``feedgen``), the sitemap and robots.txt.
+
+Every timestamp comes from the data or the build date, never from the clock, so two builds of
+the same input are byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from xml.sax.saxutils import escape
+
+from icalendar import Calendar, Event
+
+from . import models as m
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+PRODID = "-//erjian//score-release guide//ZH"
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA)
+
+
+def event_uid(kind: str, exam: m.Exam, region_key: str, specialty: str, host: str) -> str:
+    """Stable across builds and across estimate → announcement, so calendar apps update the
+    event instead of adding a second one."""
+    province, region = region_key.split("/")
+    return f"{exam.year}-{exam.sitting}-{kind}.{specialty}.{region}.{province}@{host}"
+
+
+def _event(uid, summary, first, last, *, confirmed, description, url, stamp, sequence=0):
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", first)
+    event.add("dtend", last + dt.timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("url", url)
+    event.add("status", "CONFIRMED" if confirmed else "TENTATIVE")
+    event.add("transp", "TRANSPARENT")
+    event.add("sequence", sequence)
+    return event
+
+
+def region_calendar(view, specialty: m.Specialty, page_url: str, host: str,
+                    today: dt.date) -> bytes:
+    """The .ics of one region and specialty: exam days, release window (tentative) or
+    announced release (confirmed), and the review window."""
+    region, cycle = view.region, view.cycle
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"{region.name}二建（{specialty.name}）")
+    calendar.add("x-wr-timezone", "Asia/Shanghai")
+    if cycle is None:
+        return calendar.to_ical()
+    stamp = _midnight(today).astimezone(dt.timezone.utc)
+    exam, window = cycle.exam, cycle.window
+    uid = lambda kind: event_uid(kind, exam, region.key, specialty.code, host)  # noqa: E731
+    note = "" if exam.confirmed else "（考试日期未经官方通知核实）"
+    calendar.add_component(_event(
+        uid("exam"), f"二级建造师考试（{specialty.name}）", exam.first_day, exam.last_day,
+        confirmed=exam.confirmed, url=page_url, stamp=stamp,
+        description=f"{region.province.name}统一组织{note}。详情：{page_url}"))
+    if cycle.announcement:
+        announced = cycle.announcement.date
+        calendar.add_component(_event(
+            uid("release"), "二建成绩发布（官方已公布）", announced, announced,
+            confirmed=True, url=page_url, stamp=stamp, sequence=1,
+            description=f"依据：{cycle.announcement.notice.title}。只在官方网站查分：{page_url}"))
+    else:
+        provisional = "；所用节假日安排尚未公布或未核实，日期可能变动" if window.provisional else ""
+        calendar.add_component(_event(
+            uid("release"), "二建成绩预计发布窗口（估算）", window.earliest, window.latest,
+            confirmed=False, url=page_url, stamp=stamp,
+            description=f"按工作日推算的估计，不是官方日期{provisional}。推算依据：{page_url}"))
+    review = cycle.review
+    calendar.add_component(_event(
+        uid("review"), "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
+        review.opens, review.closes, confirmed=not review.estimated, url=page_url,
+        stamp=stamp, sequence=0 if review.estimated else 1,
+        description=f"成绩公布后{review.working_days}个工作日内可申请复核，以复核通知为准。"))
+    return calendar.to_ical()
+
+
+def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
+              notice_url, render_body, today: dt.date) -> bytes:
+    """Atom feed of ``notices`` (newest first); ``notice_url(notice)`` gives absolute URLs."""
+    from feedgen.feed import FeedGenerator
+
+    feed = FeedGenerator()
+    feed.id(feed_url)
+    feed.title(title)
+    feed.author({"name": title})
+    feed.link(href=site_url, rel="alternate")
+    feed.link(href=feed_url, rel="self")
+    feed.language("zh-CN")
+    feed.generator("erjian")
+    updated = max((n.date for n in notices), default=today)
+    feed.updated(_midnight(updated))
+    for notice in notices:
+        entry = feed.add_entry(order="append")
+        url = notice_url(notice)
+        entry.id(url)
+        entry.title(notice.title)
+        entry.link(href=url)
+        entry.published(_midnight(notice.date))
+        entry.updated(_midnight(notice.date))
+        entry.summary(notice.summary or notice.title)
+        entry.content(str(render_body(notice.body)), type="html")
+    return feed.atom_str(pretty=True)
+
+
+def sitemap(urls: list[str]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <url><loc>{escape(url)}</loc></url>" for url in urls]
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def robots(sitemap_url: str) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"

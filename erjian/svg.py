@@ -1,0 +1,158 @@
+"""Timelines drawn as inline SVG at build time: readable without JavaScript, styled by the
+site's CSS (so dark mode and print apply), and paired with a text equivalent.
+
+Pure functions: dates in, SVG text out. All coordinates are rounded to one decimal so the
+output is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _span_text(first: dt.date, last: dt.date) -> str:
+    return _md(first) if first == last else f"{_md(first)}至{_md(last)}"
+
+
+def _num(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Maps dates to x positions between ``left`` and ``right``."""
+
+    start: dt.date
+    end: dt.date
+    left: float
+    right: float
+
+    @property
+    def per_day(self) -> float:
+        return (self.right - self.left) / max((self.end - self.start).days, 1)
+
+    def x(self, day: dt.date) -> float:
+        return self.left + (day - self.start).days * self.per_day
+
+    def month_ticks(self):
+        day = dt.date(self.start.year, self.start.month, 1)
+        while day <= self.end:
+            if day >= self.start:
+                yield day
+            day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _ticks(axis: Axis, top: float, bottom: float) -> list[str]:
+    parts = []
+    for tick in axis.month_ticks():
+        x = _num(axis.x(tick))
+        label = f"{tick.year}年1月" if tick.month == 1 else f"{tick.month}月"
+        parts.append(f'<line class="tl-grid" x1="{x}" x2="{x}" y1="{_num(top)}" '
+                     f'y2="{_num(bottom)}"/>'
+                     f'<text class="tl-tick" x="{x}" y="{_num(bottom + 14)}">{label}</text>')
+    return parts
+
+
+def _bar(axis: Axis, first: dt.date, last: dt.date, y: float, height: float, cls: str,
+         label: str) -> str:
+    x1 = axis.x(first)
+    x2 = max(axis.x(last + ONE_DAY), x1 + 3)
+    return (f'<rect class="{cls}" x="{_num(x1)}" y="{_num(y)}" width="{_num(x2 - x1)}" '
+            f'height="{_num(height)}" rx="3"><title>{escape(label)}</title></rect>')
+
+
+def _today(axis: Axis, today: dt.date, top: float, bottom: float) -> str:
+    clamped = min(max(today, axis.start), axis.end)
+    x = _num(axis.x(clamped) + (axis.per_day / 2 if axis.start <= today <= axis.end else 0))
+    hidden = "" if axis.start <= today <= axis.end else ' visibility="hidden"'
+    return (f'<g class="tl-today" data-today="{today.isoformat()}"{hidden}>'
+            f'<line x1="{x}" x2="{x}" y1="{_num(top)}" y2="{_num(bottom)}"/>'
+            f'<text x="{x}" y="{_num(top - 4)}">今天</text></g>')
+
+
+def cycle_timeline(exam_days: tuple, release: tuple, announced: dt.date | None,
+                   review: tuple, today: dt.date, *, estimated_review: bool) -> str:
+    """One guide page's timeline: exam days, release window (or announced date), review
+    window and today, with a <title>/<desc> text equivalent."""
+    exam_first, exam_last = exam_days[0], exam_days[-1]
+    release_first, release_last = release
+    review_first, review_last = review
+    start = exam_first - dt.timedelta(days=7)
+    end = max(review_last, release_last) + dt.timedelta(days=7)
+    width, left, right = 640, 92, 628
+    axis = Axis(start, end, left, right)
+    rows = [("考试", 34), ("成绩发布", 66), ("复核申请", 98)]
+    parts = [f'<text class="tl-label" x="4" y="{y + 13}">{name}</text>' for name, y in rows]
+    parts += _ticks(axis, 24, 122)
+    parts.append(_bar(axis, exam_first, exam_last, 34, 18, "tl-exam",
+                      f"考试 {_span_text(exam_first, exam_last)}"))
+    if announced:
+        x = _num(axis.x(announced) + axis.per_day / 2)
+        parts.append(f'<g class="tl-announced"><line x1="{x}" x2="{x}" y1="62" y2="88"/>'
+                     f'<circle cx="{x}" cy="75" r="6"><title>成绩发布（已公布）'
+                     f'{_md(announced)}</title></circle></g>')
+    else:
+        parts.append(_bar(axis, release_first, release_last, 66, 18, "tl-window",
+                          f"成绩预计发布 {_span_text(release_first, release_last)}"))
+    parts.append(_bar(axis, review_first, review_last, 98, 18,
+                      "tl-review tl-estimated" if estimated_review else "tl-review",
+                      f"复核申请 {_span_text(review_first, review_last)}"))
+    parts.append(_today(axis, today, 24, 122))
+    release_text = (f"成绩发布日期已公布：{_md(announced)}" if announced else
+                    f"成绩预计发布：{_span_text(release_first, release_last)}")
+    desc = (f"考试：{_span_text(exam_first, exam_last)}；{release_text}；复核申请"
+            f"{'（估算）' if estimated_review else ''}：{_span_text(review_first, review_last)}；"
+            f"今天：{_md(today)}。")
+    return (f'<svg class="timeline-svg" viewBox="0 0 {width} 144" role="img" '
+            f'aria-labelledby="tl-title tl-desc" data-start="{start.isoformat()}" '
+            f'data-left="{left}" data-per-day="{_num(axis.per_day * 1000)}">'
+            f'<title id="tl-title">时间线</title><desc id="tl-desc">{escape(desc)}</desc>'
+            + "".join(parts) + "</svg>")
+
+
+@dataclass(frozen=True)
+class WindowBar:
+    """One row of the national timeline: a province's window shared by some regions."""
+
+    province: str
+    label: str
+    first: dt.date
+    last: dt.date
+    announced: bool
+    provisional: bool
+    href: str
+
+
+def national_timeline(bars: list[WindowBar], today: dt.date) -> str:
+    """Every window on one date axis, one row per bar, grouped in the order given."""
+    if not bars:
+        return ""
+    start = min(b.first for b in bars) - dt.timedelta(days=10)
+    end = max(b.last for b in bars) + dt.timedelta(days=10)
+    row, top, left, right = 26, 24, 150, 700
+    axis = Axis(start, end, left, right)
+    height = top + row * len(bars) + 24
+    parts = _ticks(axis, top - 4, height - 22)
+    for index, bar in enumerate(bars):
+        y = top + index * row
+        cls = "tl-announced-bar" if bar.announced else (
+            "tl-window tl-provisional" if bar.provisional else "tl-window")
+        label = escape(bar.label)
+        parts.append(f'<a href="{escape(bar.href)}"><text class="tl-label" x="4" '
+                     f'y="{y + 14}">{label}</text>'
+                     + _bar(axis, bar.first, bar.last, y + 3, 16, cls,
+                            f"{bar.label}：{_span_text(bar.first, bar.last)}") + "</a>")
+    parts.append(_today(axis, today, top - 4, height - 22))
+    return (f'<svg class="timeline-svg national" viewBox="0 0 710 {height}" role="img" '
+            f'aria-label="各地区成绩发布窗口时间线，文字版见下表" '
+            f'data-start="{start.isoformat()}" data-left="{left}" '
+            f'data-per-day="{_num(axis.per_day * 1000)}">' + "".join(parts) + "</svg>")

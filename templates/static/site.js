@@ -1,0 +1,112 @@
+/* Progressive enhancement only: every page is complete without this file.
+   1. Re-computes statuses against the reader's own date (pages may be weeks old).
+   2. Moves the "today" marker of SVG timelines.
+   3. Filters the home page's region list by 汉字, pinyin or initials. */
+(function () {
+  "use strict";
+  var DAY = 86400000;
+  var LABELS = {
+    exam: { upcoming: "未开始", open: "考试中", past: "已结束" },
+    release: { upcoming: "尚未开始", open: "预计窗口内", announced: "已公布日期", past: "已过" },
+    review: { upcoming: "未开始", open: "可申请", past: "已截止" }
+  };
+  function parse(iso) {
+    var p = iso.split("-");
+    return Date.UTC(+p[0], p[1] - 1, +p[2]);
+  }
+  var now = new Date();
+  var today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+  function status(first, last, announced) {
+    if (announced) { return today < first ? "announced" : "past"; }
+    if (today < first) { return "upcoming"; }
+    return today <= last ? "open" : "past";
+  }
+  function md(ms) {
+    var d = new Date(ms);
+    return (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日";
+  }
+  var current = {};
+  Array.prototype.forEach.call(document.querySelectorAll("[data-status-kind]"), function (el) {
+    var kind = el.getAttribute("data-status-kind");
+    var s = status(parse(el.getAttribute("data-first")), parse(el.getAttribute("data-last")),
+      el.hasAttribute("data-announced"));
+    el.className = "status status-" + s;
+    el.textContent = LABELS[kind][s];
+    current[kind] = s;
+    var item = el.closest(".ms");
+    if (item) { item.className = "ms ms-" + s; }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-when]"), function (el) {
+    var show = el.getAttribute("data-when").split(" ").some(function (cond) {
+      var kv = cond.split(":");
+      return current[kv[0]] === kv[1];
+    });
+    el.hidden = !show;
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("svg[data-start]"), function (svg) {
+    var marker = svg.querySelector(".tl-today");
+    if (!marker) { return; }
+    var left = +svg.getAttribute("data-left");
+    var perDay = +svg.getAttribute("data-per-day") / 1000;
+    var days = Math.round((today - parse(svg.getAttribute("data-start"))) / DAY);
+    var width = +svg.getAttribute("viewBox").split(" ")[2];
+    var x = left + (days + 0.5) * perDay;
+    var inside = days >= 0 && x <= width;
+    marker.setAttribute("visibility", inside ? "visible" : "hidden");
+    Array.prototype.forEach.call(marker.querySelectorAll("line"), function (line) {
+      line.setAttribute("x1", x.toFixed(1));
+      line.setAttribute("x2", x.toFixed(1));
+    });
+    Array.prototype.forEach.call(marker.querySelectorAll("text"), function (text) {
+      text.setAttribute("x", x.toFixed(1));
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-milestones]"), function (el) {
+    var raw = el.getAttribute("data-milestones");
+    if (!raw) { return; }
+    var list = JSON.parse(raw);
+    var next = null;
+    list.some(function (m) {
+      if (status(parse(m[1]), parse(m[2]), m[3] === 1) !== "past") { next = m; return true; }
+      return false;
+    });
+    var text;
+    if (!next) {
+      text = "本年度成绩周期已结束；下次考试时间以官方通知为准";
+    } else if (next[0] === "release") {
+      text = next[3] ? "成绩 " + md(parse(next[1])) + " 发布（已公布）" :
+        "成绩预计 " + md(parse(next[1])) + "–" + md(parse(next[2])) + (next[4] ? "（暂定）" : "");
+    } else if (next[0] === "exam") {
+      text = "考试 " + md(parse(next[1])) + (next[4] ? "（未核实）" : "");
+    } else {
+      text = "复核申请截止 " + md(parse(next[2]));
+    }
+    if (!next && el.hasAttribute("data-next-exam")) {
+      text = "下次考试 " + md(parse(el.getAttribute("data-next-exam")));
+    }
+    el.textContent = text;
+  });
+  var input = document.getElementById("region-filter");
+  if (input) {
+    var box = document.getElementById("filter-box");
+    var empty = document.getElementById("filter-empty");
+    box.hidden = false;
+    var items = document.querySelectorAll("[data-search]");
+    var groups = document.querySelectorAll(".province-group");
+    input.addEventListener("input", function () {
+      var q = input.value.toLowerCase().replace(/\s+/g, "");
+      var shown = 0;
+      Array.prototype.forEach.call(items, function (li) {
+        var hit = !q || li.getAttribute("data-search").split(" ").some(function (t) {
+          return t.indexOf(q) !== -1;
+        });
+        li.hidden = !hit;
+        if (hit) { shown += 1; }
+      });
+      Array.prototype.forEach.call(groups, function (g) {
+        g.hidden = !g.querySelector("li:not([hidden])");
+      });
+      empty.hidden = shown !== 0;
+    });
+  }
+}());
