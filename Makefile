@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: build test serve check clean
+.PHONY: build test serve check screenshots browser-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,22 @@ serve: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(PY) build.py check
 
-test: $(VENV)/.installed-test
+# Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core
+# from the npm registry. Installing Chromium needs root, as on CI.
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+	test -f tests/browser/node_modules/axe-core/axe.min.js || \
+		npm install --prefix tests/browser --no-audit --no-fund --silent
+
+test: $(VENV)/.installed-test browser-deps
 	$(PY) -m pytest -q
+
+# Chinese fonts only matter for pictures of pages; readers' devices bring their own.
+screenshots: $(VENV)/.installed-test browser-deps
+	fc-list 2>/dev/null | grep -qi "CJK" || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk)
+	$(PY) tests/screenshots.py
 
 clean:
 	rm -rf output $(VENV)

@@ -217,8 +217,7 @@ def _timeline_page(renderer: Renderer, site: ResolvedSite, views, today: dt.date
                          "href_path": target,
                          "bar": WindowBar(province.short_name, f"{province.short_name} "
                                           f"{names if len(groups) > 1 else ''}".strip(),
-                                          first, last, announced, provisional,
-                                          renderer.url(target))})
+                                          first, last, announced, provisional)})
     svg = Markup(national_timeline([r["bar"] for r in rows], today))
     return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
                          svg=svg)

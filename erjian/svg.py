@@ -88,10 +88,10 @@ def cycle_timeline(exam_days: tuple, release: tuple, announced: dt.date | None,
     review_first, review_last = review
     start = exam_first - dt.timedelta(days=7)
     end = max(review_last, release_last) + dt.timedelta(days=7)
-    width, left, right = 640, 92, 628
+    width, left, right = 480, 66, 470
     axis = Axis(start, end, left, right)
     rows = [("考试", 34), ("成绩发布", 66), ("复核申请", 98)]
-    parts = [f'<text class="tl-label" x="4" y="{y + 13}">{name}</text>' for name, y in rows]
+    parts = [f'<text class="tl-label" x="2" y="{y + 13}">{name}</text>' for name, y in rows]
     parts += _ticks(axis, 24, 122)
     parts.append(_bar(axis, exam_first, exam_last, 34, 18, "tl-exam",
                       f"考试 {_span_text(exam_first, exam_last)}"))
@@ -129,11 +129,12 @@ class WindowBar:
     last: dt.date
     announced: bool
     provisional: bool
-    href: str
 
 
 def national_timeline(bars: list[WindowBar], today: dt.date) -> str:
-    """Every window on one date axis, one row per bar, grouped in the order given."""
+    """Every window on one date axis, one row per bar, grouped in the order given. The picture
+    has no links of its own (an image must not hold interactive content); the table that
+    accompanies it does."""
     if not bars:
         return ""
     start = min(b.first for b in bars) - dt.timedelta(days=10)
@@ -147,10 +148,9 @@ def national_timeline(bars: list[WindowBar], today: dt.date) -> str:
         cls = "tl-announced-bar" if bar.announced else (
             "tl-window tl-provisional" if bar.provisional else "tl-window")
         label = escape(bar.label)
-        parts.append(f'<a href="{escape(bar.href)}"><text class="tl-label" x="4" '
-                     f'y="{y + 14}">{label}</text>'
+        parts.append(f'<text class="tl-label" x="4" y="{y + 14}">{label}</text>'
                      + _bar(axis, bar.first, bar.last, y + 3, 16, cls,
-                            f"{bar.label}：{_span_text(bar.first, bar.last)}") + "</a>")
+                            f"{bar.label}：{_span_text(bar.first, bar.last)}"))
     parts.append(_today(axis, today, top - 4, height - 22))
     return (f'<svg class="timeline-svg national" viewBox="0 0 710 {height}" role="img" '
             f'aria-label="各地区成绩发布窗口时间线，文字版见下表" '

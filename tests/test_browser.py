@@ -1,0 +1,161 @@
+"""Every page type in a real browser (Debian's Chromium via Playwright), at phone and desktop
+sizes: no console error, no request leaving the site, no horizontal scroll on a phone, no
+serious or critical axe-core violation, no broken internal link; the region filter and the
+in-browser status refresh work."""
+
+import re
+import urllib.error
+import urllib.request
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser_support import AXE, DESKTOP, PHONE, free_port, launch, static_server
+from conftest import ROOT, run_cli
+
+PAGES = {
+    "home": "",
+    "province": "xinjiang/",
+    "region": "xinjiang/tacheng/",
+    "guide": "xinjiang/tacheng/jidian/",
+    "timeline": "timeline/",
+    "methodology": "methodology/",
+    "notices": "notices/",
+    "notice": "notices/2026-xinjiang-eid-al-adha/",
+    "not found": "404.html",
+}
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    port = free_port()
+    out = tmp_path_factory.mktemp("browser") / "out"
+    code, _, stderr = run_cli("--root", str(ROOT), "--out", str(out), "--today", "2026-06-15",
+                              "--base-url", f"http://127.0.0.1:{port}/")
+    assert code == 0, stderr
+    with static_server(out, port) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, origin, path, size, **context_options):
+    context = browser.new_context(**size, **context_options)
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: problems.append(f"outside request: {r.url}")
+            if not r.url.startswith(origin) else None)
+    return context, page, problems
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_renders_cleanly(browser, origin, name, size):
+    context, page, problems = open_page(browser, origin, PAGES[name], size)
+    response = page.goto(origin + PAGES[name], wait_until="load")
+    assert response.status == 200
+    assert page.locator("h1").count() == 1
+    if size is PHONE:
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px on a phone"
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_accessibility_violations(browser, origin, name, scheme):
+    assert AXE.exists(), "axe-core is missing: run `make test` (npm install in tests/browser)"
+    context, page, _ = open_page(browser, origin, PAGES[name], PHONE, color_scheme=scheme)
+    page.goto(origin + PAGES[name], wait_until="load")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' (' + v.impact + '): ' +
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+    assert violations == []
+    context.close()
+
+
+def test_filter_finds_regions_by_hanzi_pinyin_and_initials(browser, origin):
+    context, page, problems = open_page(browser, origin, "", PHONE)
+    page.goto(origin, wait_until="load")
+    box = page.locator("#region-filter")
+    assert box.is_visible()
+    tacheng, songjiang = page.get_by_role("link", name="塔城地区"), page.get_by_role(
+        "link", name="松江区")
+    for query in ("tc", "tacheng", "塔城", "TC"):
+        box.fill(query)
+        assert tacheng.is_visible() and not songjiang.is_visible(), query
+    box.fill("sj")
+    assert songjiang.is_visible() and not tacheng.is_visible()
+    box.fill("maanshan")
+    assert page.get_by_role("link", name="马鞍山市").is_visible()
+    assert not page.locator("#p-xinjiang").is_visible()
+    box.fill("zzzz")
+    assert page.locator("#filter-empty").is_visible()
+    box.fill("")
+    assert tacheng.is_visible() and songjiang.is_visible()
+    assert problems == []
+    context.close()
+
+
+def test_without_javascript_the_home_page_is_a_plain_list(browser, origin):
+    context, page, _ = open_page(browser, origin, "", PHONE, java_script_enabled=False)
+    page.goto(origin, wait_until="load")
+    assert not page.locator("#region-filter").is_visible()
+    assert page.get_by_role("link", name="塔城地区").is_visible()
+    context.close()
+
+
+def test_statuses_are_refreshed_against_the_readers_date(browser, origin):
+    context, page, problems = open_page(browser, origin, PAGES["guide"], PHONE)
+    page.clock.set_fixed_time("2026-08-01T10:00:00+08:00")
+    page.goto(origin + PAGES["guide"], wait_until="load")
+    badge = page.locator(".summary [data-status-kind=release]")
+    assert badge.inner_text() == "预计窗口内"   # built on 2026-06-15 as 尚未开始
+    assert page.locator(".tl-today").get_attribute("visibility") == "visible"
+    page.clock.set_fixed_time("2026-12-01T10:00:00+08:00")
+    page.reload(wait_until="load")
+    assert badge.inner_text() == "已过"
+    assert page.get_by_text("估算窗口已过").is_visible()
+    assert page.locator(".timeline [data-status-kind=review]").inner_text() == "已截止"
+    assert problems == []
+    context.close()
+
+
+def test_every_internal_link_resolves(origin):
+    seen, queue, broken = set(), [origin], []
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = response.read()
+                kind = response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            broken.append(f"{url}: {exc.code}")
+            continue
+        if "html" not in kind:
+            continue
+        for href in re.findall(r'href="([^"#]+)', body.decode("utf-8")):
+            target = urljoin(url, href)
+            if urlparse(target).netloc == urlparse(origin).netloc:
+                queue.append(target)
+    assert broken == []
+    assert len(seen) > 60  # pages, calendars, feeds, JSON and assets were all reached
