@@ -159,3 +159,21 @@ def test_every_internal_link_resolves(origin):
                 queue.append(target)
     assert broken == []
     assert len(seen) > 60  # pages, calendars, feeds, JSON and assets were all reached
+
+
+def test_guide_page_prints_on_a4(browser, origin, tmp_path):
+    context, page, problems = open_page(browser, origin, PAGES["guide"], DESKTOP)
+    page.goto(origin + PAGES["guide"], wait_until="load")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header nav").is_visible()
+    assert not page.locator(".subscribe").is_visible()
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 less 15 mm margins at 96 dpi
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    pdf = tmp_path / "guide.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert data.startswith(b"%PDF") and 2 <= pages <= 8, pages
+    assert problems == []
+    context.close()
