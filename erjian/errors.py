@@ -34,6 +34,10 @@ class SiteError(Exception):
         self.problems = sorted(problems, key=_problem_order)
         super().__init__(self.report())
 
+    def __reduce__(self):
+        """Picklable, so that a problem found in a worker process reaches the build."""
+        return (SiteError, (self.problems,))
+
     def report(self) -> str:
         count = len(self.problems)
         lines = [p.format() for p in self.problems]

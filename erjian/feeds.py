@@ -11,6 +11,8 @@ import datetime as dt
 from xml.sax.saxutils import escape
 
 from icalendar import Calendar, Event
+from icalendar.parser import Contentline, Parameters
+from icalendar.prop import vText, vUri
 
 from . import models as m
 
@@ -29,61 +31,95 @@ def event_uid(kind: str, exam: m.Exam, region_key: str, specialty: str, host: st
     return f"{exam.year}-{exam.sitting}-{kind}.{specialty}.{region}.{province}@{host}"
 
 
-def _event(uid, summary, first, last, *, confirmed, description, url, stamp, sequence=0):
+SLOT = b"X-ERJIAN-SLOT:"
+
+
+def _event(kind, summary, first, last, *, confirmed, description, stamp, sequence=0):
     event = Event()
-    event.add("uid", uid)
+    event.add("x-erjian-slot", f"uid:{kind}")
+    event.add("x-erjian-slot", "url")
     event.add("dtstamp", stamp)
     event.add("dtstart", first)
     event.add("dtend", last + dt.timedelta(days=1))
     event.add("summary", summary)
     event.add("description", description)
-    event.add("url", url)
     event.add("status", "CONFIRMED" if confirmed else "TENTATIVE")
     event.add("transp", "TRANSPARENT")
     event.add("sequence", sequence)
     return event
 
 
-def region_calendar(view, specialty: m.Specialty, page_url: str, host: str,
-                    today: dt.date) -> bytes:
-    """The .ics of one region and specialty: exam days, release window (tentative) or
-    announced release (confirmed), and the review window."""
+def calendar_template(view, specialty: m.Specialty, today: dt.date) -> bytes:
+    """The .ics of one schedule and specialty, serialised by ``icalendar``, with slot lines
+    where the page-specific properties go (calendar name, UIDs, URLs). Regions that share a
+    schedule share the template; ``fill_calendar`` completes it per page."""
     region, cycle = view.region, view.cycle
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{region.name}二建（{specialty.name}）")
+    calendar.add("x-erjian-slot", "calname")
     calendar.add("x-wr-timezone", "Asia/Shanghai")
     if cycle is None:
         return calendar.to_ical()
     stamp = _midnight(today).astimezone(dt.timezone.utc)
     exam, window = cycle.exam, cycle.window
-    uid = lambda kind: event_uid(kind, exam, region.key, specialty.code, host)  # noqa: E731
     note = "" if exam.confirmed else "（考试日期未经官方通知核实）"
     calendar.add_component(_event(
-        uid("exam"), f"二级建造师考试（{specialty.name}）", exam.first_day, exam.last_day,
-        confirmed=exam.confirmed, url=page_url, stamp=stamp,
-        description=f"{region.province.name}统一组织{note}。详情：{page_url}"))
+        "exam", f"二级建造师考试（{specialty.name}）", exam.first_day, exam.last_day,
+        confirmed=exam.confirmed, stamp=stamp,
+        description=f"{region.province.name}统一组织{note}。"))
     if cycle.announcement:
         announced = cycle.announcement.date
         calendar.add_component(_event(
-            uid("release"), "二建成绩发布（官方已公布）", announced, announced,
-            confirmed=True, url=page_url, stamp=stamp, sequence=1,
-            description=f"依据：{cycle.announcement.notice.title}。只在官方网站查分：{page_url}"))
+            "release", "二建成绩发布（官方已公布）", announced, announced, confirmed=True,
+            stamp=stamp, sequence=1,
+            description=f"依据：{cycle.announcement.notice.title}。只在官方网站查分。"))
     else:
         provisional = "；所用节假日安排尚未公布或未核实，日期可能变动" if window.provisional else ""
         calendar.add_component(_event(
-            uid("release"), "二建成绩预计发布窗口（估算）", window.earliest, window.latest,
-            confirmed=False, url=page_url, stamp=stamp,
-            description=f"按工作日推算的估计，不是官方日期{provisional}。推算依据：{page_url}"))
+            "release", "二建成绩预计发布窗口（估算）", window.earliest, window.latest,
+            confirmed=False, stamp=stamp,
+            description=f"按工作日推算的估计，不是官方日期{provisional}。推算依据见页面。"))
     review = cycle.review
     calendar.add_component(_event(
-        uid("review"), "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
-        review.opens, review.closes, confirmed=not review.estimated, url=page_url,
-        stamp=stamp, sequence=0 if review.estimated else 1,
+        "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
+        review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
+        sequence=0 if review.estimated else 1,
         description=f"成绩公布后{review.working_days}个工作日内可申请复核，以复核通知为准。"))
     return calendar.to_ical()
+
+
+def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
+                  host: str) -> bytes:
+    """Replace the slot lines of ``template`` with this page's properties, each folded by
+    ``icalendar``'s own content-line serialiser."""
+    region, cycle = view.region, view.cycle
+
+    def line(name, value) -> bytes:
+        return Contentline.from_parts(name, Parameters(), value).to_ical()
+
+    filled = []
+    for raw in template.split(b"\r\n"):
+        if not raw.startswith(SLOT):
+            filled.append(raw)
+            continue
+        slot = raw[len(SLOT):].decode()
+        if slot == "calname":
+            filled.append(line("X-WR-CALNAME", vText(f"{region.name}二建（{specialty.name}）")))
+        elif slot == "url":
+            filled.append(line("URL", vUri(page_url)))
+        else:
+            uid = event_uid(slot.split(":", 1)[1], cycle.exam, region.key, specialty.code, host)
+            filled.append(line("UID", vText(uid)))
+    return b"\r\n".join(filled)
+
+
+def region_calendar(view, specialty: m.Specialty, page_url: str, host: str,
+                    today: dt.date) -> bytes:
+    """The complete .ics of one region and specialty (template and fill in one step)."""
+    return fill_calendar(calendar_template(view, specialty, today), view, specialty,
+                         page_url, host)
 
 
 def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],

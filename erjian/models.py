@@ -237,10 +237,15 @@ class Province:
     post_exam_audit: Optional[bool] = None
     note: Optional[str] = None
     file: str = ""
+    code: Optional[str] = None
 
+
+CODE_HINT = "six digits, as in GB/T 2260, e.g. '654200'"
 
 PROVINCE = Schema("province", {
     "name": Text("Full official name, e.g. 新疆维吾尔自治区.", required=True, max_length=40),
+    "code": Text("GB/T 2260 code, e.g. '650000'.", pattern=r"\d{2}0000",
+                 pattern_hint=CODE_HINT),
     "short_name": Text("Short name used in running text, e.g. 新疆.", required=True,
                        max_length=10),
     "slug": Slug("URL segment; defaults to the folder name."),
@@ -260,10 +265,13 @@ class RegionFile:
     overrides: dict
     file: str
     line_of: dict
+    code: Optional[str] = None
 
 
 REGION = Schema("region", {
     "name": Text("Full name, e.g. 塔城地区.", required=True, max_length=40),
+    "code": Text("GB/T 2260 code. A file with the code (or the name) of a generated division "
+                 "overrides that division.", pattern=r"\d{6}", pattern_hint=CODE_HINT),
     "level": Choice(LEVELS, "Administrative level.", required=True),
     "province": Slug("Province slug; defaults to the folder the file is in."),
     "slug": Slug("URL segment; derived from the name in pinyin when left out "
@@ -272,6 +280,24 @@ REGION = Schema("region", {
                    "province (e.g. a county under its city)."),
     **_inheritable_fields(),
 }, help="A city, prefecture or district: regions/<province>/<name>.yaml.")
+
+
+DIVISION = Schema("division", {
+    "code": Text("GB/T 2260 code.", required=True, pattern=r"\d{6}", pattern_hint=CODE_HINT),
+    "name": Text("Official name.", required=True, max_length=40),
+    "level": Choice(LEVELS, "Administrative level.", required=True),
+    "slug": Slug("URL segment, assigned once and kept.", required=True),
+    "parent": Slug("Slug of the prefecture-level division it belongs to."),
+}, help="One generated division.")
+
+DIVISIONS_FILE = Schema("divisions file", {
+    "dataset": Record(Schema("dataset", {
+        "package": Text("Package the data comes from.", required=True),
+        "version": Text("Its version.", required=True),
+        "licence": Text("Its licence.", required=True),
+    }), "Where the divisions come from.", required=True),
+    "divisions": ListOf(Record(DIVISION), "The divisions.", required=True),
+}, help="Generated: regions/<province>/_divisions.yaml (python build.py import-divisions).")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
 """The build, stage by stage: load+validate → resolve → calendars/cycles → render → write.
 
-Each output file is offered to the writer with a *key*: a hash of everything the file is made
-from (its data, the templates and shared text, the generator's own code and the build date).
-When the key and the file on disk are unchanged the page is not even rendered.
+Every output file is a *job*: a path, a key and a render function. The key is a hash of
+everything the file is made from (its data, the templates and shared text, the generator's own
+code, the build date and the site settings); a file whose key and bytes on disk are unchanged
+is not rendered at all. Jobs that must be rendered run on every core (forked worker processes
+that inherit the planned site), each writing into the staging folder; fragments shared by many
+pages (a province's schedule, its official channels, shared guide text) are rendered once per
+worker and reused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,16 +25,18 @@ from markupsafe import Markup
 
 from . import models as m
 from .errors import Problem
-from .feeds import atom_feed, region_calendar, robots, sitemap
+from .feeds import atom_feed, calendar_template, fill_calendar, robots, sitemap
 from .pages import Planner, RegionView, api_record, exam_event_ld
 from .render import Renderer, render_markdown_body, to_json
 from .resolve import ResolvedSite, resolve
 from .svg import WindowBar, cycle_timeline, national_timeline
 from .validate import read_site
-from .write import IncrementalOutput, WriteReport, manifest_path_for
+from .write import IncrementalOutput, WriteReport, manifest_path_for, stage_file
 
 API_VERSION = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
+PARALLEL_FROM = 400      # fewer jobs than this render in-process (forking costs more)
+CHUNK = 150
 
 Progress = Callable[[int, int], None]
 
@@ -54,6 +63,27 @@ def digest(*parts) -> str:
     return hasher.hexdigest()
 
 
+class Keys:
+    """Digests of model objects, each computed once per build (shared objects such as a
+    province's cycle or authorities are hashed once, not once per region)."""
+
+    def __init__(self):
+        self._memo: dict[int, tuple[object, str]] = {}
+
+    def of(self, value) -> str:
+        if value is None or isinstance(value, (str, int, bool, dt.date)):
+            return repr(value)
+        entry = self._memo.get(id(value))
+        if entry is None:
+            entry = self._memo[id(value)] = (value, digest(value))
+        return entry[1]
+
+    def region(self, view: RegionView) -> str:
+        region = view.region
+        parts = [self.of(getattr(region, f.name)) for f in dataclasses.fields(region)]
+        return digest(parts, self.of(view.cycle), view.next_exam, view.search)
+
+
 def _files_digest(*folders_or_files: Path) -> str:
     hasher = hashlib.sha256()
     for entry in folders_or_files:
@@ -73,7 +103,8 @@ def check(root: Path) -> ResolvedSite:
 
 
 def build(root: Path, out: Path, today: dt.date, progress: Progress | None = None,
-          cache_dir: Path | None = None, base_url: str | None = None) -> BuildResult:
+          cache_dir: Path | None = None, base_url: str | None = None,
+          workers: int | None = None) -> BuildResult:
     """Build the site under ``root`` into ``out``; raises SiteError and leaves ``out``
     untouched if anything is wrong. ``base_url`` overrides content/site.yaml's."""
     started = time.perf_counter()
@@ -87,113 +118,281 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     fingerprint = digest(_files_digest(root / "templates", root / "content" / "guide",
                                        root / "content" / "site.yaml", PACKAGE_DIR), today,
                          site.input.site)
+    jobs = SiteJobs(renderer, site, views, planner, today, root).jobs()
     manifest = manifest_path_for(cache_dir or root / ".cache", out)
     with IncrementalOutput(out, manifest) as output:
-        count = _offer_pages(output, renderer, site, views, planner, today, root, fingerprint,
-                             progress)
+        _run(output, jobs, fingerprint, progress, workers or default_workers())
     from .checks import collect_warnings
 
     warnings = site.warnings + collect_warnings(site, planner, today)
-    return BuildResult(output.report, warnings, time.perf_counter() - started, count)
+    return BuildResult(output.report, warnings, time.perf_counter() - started, len(jobs))
 
 
-def _offer_pages(output, renderer: Renderer, site: ResolvedSite,
-                 views: dict[str, RegionView], planner: Planner, today: dt.date, root: Path,
-                 fingerprint: str, progress: Progress | None) -> int:
-    view_keys = {key: digest(view) for key, view in views.items()}
-    by_province = {p.slug: [views[r.key] for r in site.regions_by_province[p.slug]]
-                   for p in site.provinces}
-    notices = sorted(site.input.notices, key=lambda n: (n.date, n.slug), reverse=True)
-    guides = sum(len(v.region.specialties) for v in views.values())
-    total = len(views) + 2 * guides + 2 * len(site.provinces) + len(notices) + 10
-    done = 0
-    html_pages: list[str] = []
+def default_workers() -> int:
+    configured = os.environ.get("ERJIAN_WORKERS")
+    return max(1, int(configured)) if configured else max(1, min(os.cpu_count() or 1, 8))
 
-    def offer(path, key, render):
-        nonlocal done
-        output.offer(path, digest(fingerprint, path, key), render)
-        if path.endswith("index.html"):
-            html_pages.append(path[: -len("index.html")])
+
+# --- running jobs ---------------------------------------------------------------------------
+
+_JOBS: list = []   # set before forking workers, which inherit it
+
+
+def _render_chunk(task):
+    stage, items = task
+    done = []
+    for index, old in items:
+        path, _, render = _JOBS[index]
+        done.append((index, *stage_file(stage, path, render(), old)))
+    return done
+
+
+def _run(output: IncrementalOutput, jobs, fingerprint: str, progress, workers: int) -> None:
+    global _JOBS
+    keyed = [(path, digest(fingerprint, path, key), render) for path, key, render in jobs]
+    todo = [(i, output.old_digest(path)) for i, (path, key, _) in enumerate(keyed)
+            if output.needs(path, key)]
+    total, done = len(keyed), len(keyed) - len(todo)
+    if progress:
+        progress(done, total)
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        _JOBS = keyed
+        chunks = [(output.stage, todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK)]
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for results in pool.imap_unordered(_render_chunk, chunks):
+                    for index, file_digest, size, written in results:
+                        output.record(keyed[index][0], keyed[index][1], file_digest, size,
+                                      written)
+                    done += len(results)
+                    if progress:
+                        progress(done, total)
+        finally:
+            _JOBS = []
+        return
+    for index, old in todo:
+        path, key, render = keyed[index]
+        file_digest, size, written = stage_file(output.stage, path, render(), old)
+        output.record(path, key, file_digest, size, written)
         done += 1
         if progress:
             progress(done, total)
 
-    def page(template, page_path, **context):
-        return lambda: renderer.page(template, page_path=page_path, today=today, **context)
 
-    for province in site.provinces:
-        province_views = by_province[province.slug]
-        province_notices = _province_notices(site, province)
-        siblings_key = digest([view_keys[v.region.key] for v in province_views])
-        offer(f"{province.slug}/index.html", (province, siblings_key, province_notices),
-              page("province.html", f"{province.slug}/", province=province,
-                   views=province_views, notices=province_notices))
-        offer(f"{province.slug}/feed.xml", province_notices,
-              lambda: _feed(renderer, f"{province.short_name}二建通知",
-                            f"{province.slug}/feed.xml", f"{province.slug}/",
-                            province_notices, today))
-        for view in province_views:
-            region = view.region
-            region_notices = site.notices_by_region[region.key]
-            page_key = (view_keys[region.key], siblings_key, region_notices)
-            offer(f"{region.path}index.html", page_key,
-                  page("region.html", region.path, view=view, province=province,
-                       siblings=province_views, notices=region_notices))
-            for specialty in view.specialties:
-                path = f"{region.path}{specialty.code}/"
-                offer(f"{path}index.html", (page_key, specialty),
-                      lambda: _guide_page(renderer, view, province, specialty,
-                                          province_views, region_notices, path, today))
-                offer(f"{path}schedule.ics", (view_keys[region.key], specialty),
-                      lambda: region_calendar(view, specialty, renderer.abs_url(path),
-                                              renderer.site.host, today))
+# --- what the site consists of --------------------------------------------------------------
 
-    all_views = digest(sorted(view_keys.items()))
-    offer("index.html", (all_views, site.provinces, notices[:10]),
-          page("home.html", "", provinces=site.provinces, by_province=by_province,
-               notices=notices[:10]))
-    offer("timeline/index.html", all_views, lambda: _timeline_page(renderer, site, views, today))
-    inputs = site.input
-    offer("methodology/index.html",
-          (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
-           [p.estimate for p in site.provinces]),
-          page("methodology.html", "methodology/", layers=inputs.layers,
-               years=inputs.calendar_years, calendar=planner.calendar(()),
-               first_year=planner.first_year, last_year=planner.last_year,
-               defaults=m.Estimate(), provinces=site.provinces))
-    offer("notices/index.html", notices, page("notices.html", "notices/", notices=notices))
-    for notice in notices:
-        regions = [views[k].region for k in _notice_regions(site, notice)]
-        offer(f"notices/{notice.slug}/index.html", (notice, [r.path for r in regions]),
-              page("notice.html", f"notices/{notice.slug}/", notice=notice,
-                   body=render_markdown_body(notice.body), regions=regions))
-    offer("feed.xml", notices,
-          lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices, today))
-    offer("404.html", (), page("404.html", "404.html"))
-    offer("api/regions.json", all_views, lambda: _api(renderer, site, views, today))
-    for asset in sorted((root / "templates" / "static").glob("*")):
-        if asset.is_file():
-            data = asset.read_bytes()
-            offer(f"static/{asset.name}", hashlib.sha256(data).hexdigest(), lambda: data)
-    pages = sorted(html_pages)
-    offer("sitemap.xml", pages, lambda: sitemap([renderer.abs_url(p) for p in pages]))
-    offer("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
-    return done
+class SiteJobs:
+    """Lists every output file of the site with its key and how to render it."""
+
+    def __init__(self, renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
+                 planner: Planner, today: dt.date, root: Path):
+        self.renderer, self.site, self.views = renderer, site, views
+        self.planner, self.today, self.root = planner, today, root
+        self.keys = Keys()
+        self.view_keys = {key: self.keys.region(view) for key, view in views.items()}
+        self.children: dict[str, list[RegionView]] = {}
+        self.top_level: dict[str, list[RegionView]] = {p.slug: [] for p in site.provinces}
+        for region in site.regions:
+            view = views[region.key]
+            if region.parent and f"{region.province.slug}/{region.parent}" in views:
+                self.children.setdefault(f"{region.province.slug}/{region.parent}",
+                                         []).append(view)
+            else:
+                self.top_level[region.province.slug].append(view)
+        self.group_keys: dict[str, str] = {}
+        self.fragments: dict[tuple, Markup] = {}
+        self._list: list = []
+
+    def add(self, path: str, key, render) -> None:
+        self._list.append((path, key, render))
+
+    def page(self, template: str, page_path: str, **context):
+        return lambda: self.renderer.page(template, page_path=page_path, today=self.today,
+                                          **context)
+
+    def group_key(self, views: list[RegionView]) -> str:
+        return digest([self.view_keys[v.region.key] for v in views])
+
+    def parent_of(self, view: RegionView) -> RegionView | None:
+        region = view.region
+        return self.views.get(f"{region.province.slug}/{region.parent}") if region.parent \
+            else None
+
+    def siblings_of(self, view: RegionView) -> list[RegionView]:
+        parent = self.parent_of(view)
+        group = (self.children[parent.region.key] if parent else
+                 self.top_level[view.region.province.slug])
+        return [v for v in group if v is not view]
+
+    def jobs(self) -> list:
+        self._province_and_region_jobs()
+        self._site_jobs()
+        return self._list
+
+    def _province_and_region_jobs(self) -> None:
+        site = self.site
+        for province in site.provinces:
+            views = [self.views[r.key] for r in site.regions_by_province[province.slug]]
+            notices = _province_notices(site, province)
+            all_key = self.group_key(views)
+            summary = _province_summary(views)
+            top = self.top_level[province.slug]
+            self.add(f"{province.slug}/index.html", (province, all_key, notices),
+                     self.page("province.html", f"{province.slug}/", province=province,
+                               summary=summary, top_level=top, children={
+                                   v.region.key: self.children.get(v.region.key, [])
+                                   for v in top}, notices=notices))
+            self.add(f"{province.slug}/feed.xml", notices,
+                     lambda province=province, notices=notices: _feed(
+                         self.renderer, f"{province.short_name}二建通知",
+                         f"{province.slug}/feed.xml", f"{province.slug}/", notices,
+                         self.today))
+            for view in views:
+                self._region_jobs(province, view)
+
+    def _region_jobs(self, province: m.Province, view: RegionView) -> None:
+        region = view.region
+        notices = self.site.notices_by_region[region.key]
+        parent = self.parent_of(view)
+        siblings = self.siblings_of(view)
+        children = self.children.get(region.key, [])
+        relatives = (self.view_keys[parent.region.key] if parent else None,
+                     self.group_key(siblings), self.group_key(children))
+        page_key = (self.view_keys[region.key], relatives, notices)
+        regions_of = lambda views: [v.region for v in views]  # noqa: E731
+        self.add(f"{region.path}index.html", page_key,
+                 self.page("region.html", region.path, view=view, province=province,
+                           parent=parent.region if parent else None,
+                           children=regions_of(children), notices=notices))
+        for specialty in view.specialties:
+            path = f"{region.path}{specialty.code}/"
+            self.add(f"{path}index.html", (page_key, specialty),
+                     lambda view=view, specialty=specialty, path=path: self._guide(
+                         province, view, specialty, parent, siblings, children, notices,
+                         path))
+            self.add(f"{path}schedule.ics", (self.view_keys[region.key], specialty),
+                     lambda view=view, specialty=specialty, path=path: fill_calendar(
+                         self._fragment(("ics", id(view.cycle), province.slug, specialty.code),
+                                        lambda: calendar_template(view, specialty, self.today),
+                                        markup=False),
+                         view, specialty, self.renderer.abs_url(path), self.renderer.site.host))
+
+    def _fragment(self, key: tuple, render, markup: bool = True):
+        """``render()`` once per ``key`` per process (shared by every page that needs it)."""
+        if key not in self.fragments:
+            self.fragments[key] = Markup(render()) if markup else render()
+        return self.fragments[key]
+
+    def _guide(self, province, view, specialty, parent, siblings, children, notices,
+               path) -> str:
+        renderer, cycle, region = self.renderer, view.cycle, view.region
+        schedule = self._fragment(("schedule", id(cycle), province.slug, view.next_exam),
+                                  lambda: renderer.page(
+                                      "_schedule.html", cycle=cycle, province=province,
+                                      view=view, today=self.today,
+                                      timeline_svg=_timeline_svg(cycle, self.today)))
+        channels = self._fragment(("channels", id(region.authorities), province.slug),
+                                  lambda: renderer.page(
+                                      "_channels.html", authorities=region.authorities,
+                                      province=province, today=self.today))
+        sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
+        return renderer.page(
+            "guide.html", view=view, region=region, province=province, specialty=specialty,
+            cycle=cycle, schedule=schedule, channels=channels, sections=sections,
+            parent=parent.region if parent else None,
+            siblings=[v.region for v in siblings], children=[v.region for v in children],
+            notices=notices, page_path=path, today=self.today,
+            event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
+
+    def _site_jobs(self) -> None:
+        site, renderer, today = self.site, self.renderer, self.today
+        inputs = site.input
+        notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
+        all_views = digest(sorted(self.view_keys.items()))
+        summaries = {p.slug: _province_summary(
+            [self.views[r.key] for r in site.regions_by_province[p.slug]])
+            for p in site.provinces}
+        self.add("index.html", (digest([(p.slug, [v.region.key for v in self.top_level[
+            p.slug]], self.keys.of(summaries[p.slug])) for p in site.provinces]),
+            notices[:10]),
+            self.page("home.html", "", provinces=site.provinces, top_level=self.top_level,
+                      province_summary=summaries, notices=notices[:10]))
+        self.add("api/search.json", [(k, v.search) for k, v in self.views.items()],
+                 lambda: _search_index(site, self.views))
+        self.add("timeline/index.html", all_views,
+                 lambda: _timeline_page(renderer, site, self.views, today))
+        planner = self.planner
+        self.add("methodology/index.html",
+                 (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
+                  [p.estimate for p in site.provinces]),
+                 self.page("methodology.html", "methodology/", layers=inputs.layers,
+                           years=inputs.calendar_years, calendar=planner.calendar(()),
+                           first_year=planner.first_year, last_year=planner.last_year,
+                           defaults=m.Estimate(), provinces=site.provinces))
+        self.add("notices/index.html", notices,
+                 self.page("notices.html", "notices/", notices=notices))
+        for notice in notices:
+            regions = [self.views[k].region for k in _notice_regions(site, notice)]
+            self.add(f"notices/{notice.slug}/index.html", (notice, [r.path for r in regions]),
+                     self.page("notice.html", f"notices/{notice.slug}/", notice=notice,
+                               body=render_markdown_body(notice.body), regions=regions))
+        self.add("feed.xml", notices,
+                 lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices,
+                               today))
+        self.add("404.html", (), self.page("404.html", "404.html"))
+        self.add("api/regions.json", all_views, lambda: _api(renderer, site, self.views, today))
+        for asset in sorted((self.root / "templates" / "static").glob("*")):
+            if asset.is_file():
+                data = asset.read_bytes()
+                self.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
+                         lambda data=data: data)
+        pages = sorted(path[: -len("index.html")] for path, _, _ in self._list
+                       if path.endswith("index.html"))
+        self.add("sitemap.xml", pages,
+                 lambda: sitemap([renderer.abs_url(p) for p in pages]))
+        self.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
 
 
-def _guide_page(renderer, view, province, specialty, siblings, notices, path, today) -> str:
-    sections = renderer.fill_sections(_section_values(view, specialty))
-    cycle = view.cycle
-    svg = Markup(cycle_timeline(
+def _timeline_svg(cycle, today: dt.date):
+    if cycle is None:
+        return ""
+    return Markup(cycle_timeline(
         cycle.exam.days, (cycle.milestones[1].first, cycle.milestones[1].last),
         cycle.announcement.date if cycle.announcement else None,
         (cycle.review.opens, cycle.review.closes), today,
-        estimated_review=cycle.review.estimated)) if cycle else ""
-    return renderer.page("guide.html", view=view, region=view.region, province=province,
-                         specialty=specialty, cycle=cycle, sections=sections,
-                         siblings=siblings, notices=notices, page_path=path, today=today,
-                         timeline_svg=svg,
-                         event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
+        estimated_review=cycle.review.estimated))
+
+
+def _province_summary(views: list[RegionView]) -> RegionView | None:
+    """A view that speaks for the whole province when all its regions share one schedule;
+    None when they differ."""
+    if not views:
+        return None
+    first = views[0]
+    same = all(v.cycle is first.cycle and v.next_exam == first.next_exam for v in views)
+    return first if same else None
+
+
+def _search_index(site: ResolvedSite, views: dict[str, RegionView]) -> str:
+    """[name, page path, search terms, where] per region, for the home page's filter."""
+    import json
+
+    by_key = {r.key: r for r in site.regions}
+    entries = []
+    for region in site.regions:
+        parent = by_key.get(f"{region.province.slug}/{region.parent}") if region.parent else None
+        where = region.province.short_name + (f" · {parent.name}" if parent else "")
+        entries.append([region.name, region.path, views[region.key].search, where])
+    return json.dumps(entries, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _api(renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
+         today: dt.date) -> str:
+    records = [api_record(views[r.key], specialty,
+                          renderer.url(f"{r.path}{specialty.code}/"))
+               for r in site.regions for specialty in views[r.key].specialties]
+    return to_json({"version": API_VERSION, "generated_for": today.isoformat(),
+                    "records": records})
 
 
 def _timeline_page(renderer: Renderer, site: ResolvedSite, views, today: dt.date) -> str:
@@ -212,12 +411,12 @@ def _timeline_page(renderer: Renderer, site: ResolvedSite, views, today: dt.date
             names = "、".join(r.name for r in regions[:3]) + (
                 f"等{len(regions)}个地区" if len(regions) > 3 else "")
             target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
+            label = f"{province.short_name} {names if len(groups) > 1 else ''}".strip()
             rows.append({"province": province.name, "regions": names, "first": first,
                          "last": last, "announced": announced, "provisional": provisional,
                          "href_path": target,
-                         "bar": WindowBar(province.short_name, f"{province.short_name} "
-                                          f"{names if len(groups) > 1 else ''}".strip(),
-                                          first, last, announced, provisional)})
+                         "bar": WindowBar(province.short_name, label, first, last, announced,
+                                          provisional)})
     svg = Markup(national_timeline([r["bar"] for r in rows], today))
     return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
                          svg=svg)
@@ -228,15 +427,6 @@ def _feed(renderer: Renderer, title: str, feed_path: str, site_path: str, notice
     return atom_feed(title, renderer.abs_url(feed_path), renderer.abs_url(site_path), notices,
                      lambda n: renderer.abs_url(f"notices/{n.slug}/"), render_markdown_body,
                      today)
-
-
-def _api(renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
-         today: dt.date) -> str:
-    records = [api_record(views[r.key], specialty,
-                          renderer.url(f"{r.path}{specialty.code}/"))
-               for r in site.regions for specialty in views[r.key].specialties]
-    return to_json({"version": API_VERSION, "generated_for": today.isoformat(),
-                    "records": records})
 
 
 def _province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]:
@@ -260,15 +450,15 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
         "province_short": region.province.short_name,
         "specialty_name": specialty.name,
         "practice_subject": specialty.practice_subject,
-        "common_subjects": list(m.COMMON_SUBJECTS),
+        "common_subjects": tuple(m.COMMON_SUBJECTS),
         "exam_year": cycle.exam.year if cycle else None,
         "rolling_first": cycle.rolling[0] if cycle else None,
         "rolling_second": cycle.rolling[1] if cycle else None,
         "review_working_days": region.estimate.review_working_days,
         "review_closes": cycle.review.closes if cycle else None,
         "review_estimated": cycle.review.estimated if cycle else True,
-        "login_methods": list(region.login_methods),
-        "login_labels": [m.LOGIN_METHODS[c] for c in region.login_methods],
+        "login_methods": tuple(region.login_methods),
+        "login_labels": tuple(m.LOGIN_METHODS[c] for c in region.login_methods),
         "post_exam_audit": region.post_exam_audit,
         "scores_site": scores_sites[0].name if scores_sites else None,
         "local_office": region.local_office.name if region.local_office else None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import markdown
 from jinja2 import (Environment, FileSystemLoader, StrictUndefined, TemplateError,
-                    TemplateSyntaxError, select_autoescape)
+                    TemplateSyntaxError, meta, select_autoescape)
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -53,6 +53,7 @@ class CompiledSection:
     title: str
     template: object
     file: str
+    uses: tuple = ()
 
 
 class Renderer:
@@ -70,17 +71,19 @@ class Renderer:
                                 status_labels=STATUS_LABELS, milestone_names=MILESTONE_NAMES,
                                 models=m, breadcrumb_ld=self.breadcrumb_ld,
                                 milestones_json=milestones_json)
+        self._base_path, self._base_url = site.base_path, site.base_url
+        self.env.filters["jsonld"] = json_ld
         self.sections = self._compile_sections(sections)
         self.templates_dir = templates_dir
         self.display_root = display_root
 
     def url(self, path: str = "") -> str:
         """Site-absolute URL for a page path such as 'xinjiang/tacheng/jidian/'."""
-        return self.site.base_path + path.lstrip("/")
+        return self._base_path + path.lstrip("/")
 
     def abs_url(self, path: str = "") -> str:
         """Absolute URL (scheme and host included) for canonical links, feeds and calendars."""
-        return self.site.base_url + path.lstrip("/")
+        return self._base_url + path.lstrip("/")
 
     def breadcrumb_ld(self, crumbs, page_path: str) -> dict:
         """schema.org BreadcrumbList for the (label, path or None) crumbs of a page."""
@@ -95,28 +98,40 @@ class Renderer:
         sandbox.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
         compiled, problems = [], []
         for section in sections:
+            source = markdown_to_html(section.body)
             try:
-                template = sandbox.from_string(markdown_to_html(section.body))
+                template = sandbox.from_string(source)
+                uses = tuple(sorted(meta.find_undeclared_variables(sandbox.parse(source))))
             except TemplateSyntaxError as exc:
                 problems.append(Problem(section.file, exc.lineno, None,
                                         f"placeholder syntax error: {exc.message}",
                                         "placeholders look like {{ region_name }}"))
                 continue
             compiled.append(CompiledSection(section.slug, section.title, template,
-                                            section.file))
+                                            section.file, uses))
         if problems:
             raise SiteError(problems)
         return compiled
 
-    def fill_sections(self, values: dict) -> list[tuple[CompiledSection, Markup]]:
+    def fill_sections(self, values: dict, cache: dict | None = None
+                      ) -> list[tuple[CompiledSection, Markup]]:
+        """Each section filled with ``values``; with a ``cache``, a section is rendered once
+        per distinct combination of the placeholders it actually uses."""
         filled = []
         for section in self.sections:
+            key = ("section", section.slug, *(values.get(n) for n in section.uses))
+            if cache is not None and key in cache:
+                filled.append((section, cache[key]))
+                continue
             try:
-                filled.append((section, Markup(section.template.render(values))))
+                html = Markup(section.template.render(values))
             except TemplateError as exc:
                 raise SiteError([Problem(section.file, None, None, f"cannot be filled: {exc}",
                                          "use only the placeholders listed in "
                                          "docs/editing.md")]) from None
+            if cache is not None:
+                cache[key] = html
+            filled.append((section, html))
         return filled
 
     def page(self, template: str, **context) -> str:
@@ -145,6 +160,15 @@ def render_markdown_body(text: str) -> Markup:
     links may only point to web addresses or to pages of this site."""
     html = markdown_to_html(text.replace("<", "&lt;"))
     return Markup(_HREF.sub(_safe_link, html))
+
+
+def json_ld(data) -> Markup:
+    """JSON for a <script type="application/ld+json"> block: UTF-8 text rather than \\u
+    escapes (half the bytes for Chinese), with <, > and & escaped so it cannot close the
+    script element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c")
+                  .replace(">", "\\u003e"))
 
 
 def milestones_json(cycle) -> str:

@@ -52,6 +52,8 @@ class Region:
     post_exam_audit: Optional[bool]
     note: Optional[str]
     file: str
+    code: Optional[str] = None
+    parent: Optional[str] = None
 
     @property
     def key(self) -> str:
@@ -136,7 +138,8 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         for ancestor in reversed(chain):
             settings.update(ancestor.overrides)
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
-                              province=province, file=region_file.file, **settings))
+                              province=province, file=region_file.file, code=region_file.code,
+                              parent=region_file.parent, **settings))
     return sorted(regions, key=lambda r: (r.province.slug, r.slug))
 
 

@@ -9,7 +9,8 @@ from . import models as m
 from .schema import MISSING, ListOf, Record, Schema
 from .validate import SECTION
 
-TOP_LEVEL = (m.PROVINCE, m.REGION, m.NOTICE, SECTION, m.CALENDAR_YEAR, m.LAYER, m.SITE)
+TOP_LEVEL = (m.PROVINCE, m.REGION, m.NOTICE, SECTION, m.CALENDAR_YEAR, m.LAYER, m.SITE,
+             m.DIVISIONS_FILE)
 
 
 def _nested(schema: Schema, seen: list[Schema]) -> None:

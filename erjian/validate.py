@@ -6,7 +6,7 @@ editor fixes a whole batch at once instead of one error per build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import models as m
@@ -144,12 +144,66 @@ def _read_regions(folder: Path, show, problems):
                                         "rename the folder or remove the slug"))
                 continue
             provinces[slug] = _province(slug, values, show(province_file))
+        written = []
         for path in _yaml_files(province_dir):
-            if path.name != "province.yaml":
+            if path.name not in ("province.yaml", DIVISIONS_FILE):
                 region = _read_region(path, province_dir.name, show, problems)
                 if region:
-                    regions.append(region)
+                    written.append(region)
+        generated = _read_divisions(province_dir / DIVISIONS_FILE, province_dir.name, show,
+                                    problems)
+        regions.extend(_overlay(generated, written, problems))
     return provinces, regions
+
+
+DIVISIONS_FILE = "_divisions.yaml"
+
+
+def _read_divisions(path: Path, province: str, show, problems) -> list[m.RegionFile]:
+    """The generated divisions of one province as region files (no overrides of their own)."""
+    if not path.exists():
+        return []
+    loaded = load_yaml(path, show(path))
+    values = _check(m.DIVISIONS_FILE, loaded, problems)
+    if values is None:
+        return []
+    items = loaded.data["divisions"]
+    return [m.RegionFile(name=d["name"], level=d["level"], province=province, slug=d["slug"],
+                         parent=d["parent"], overrides={}, file=show(path),
+                         line_of={"name": items.line_of(index)}, code=d["code"])
+            for index, d in enumerate(values["divisions"])]
+
+
+def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
+             problems) -> list[m.RegionFile]:
+    """Hand-written region files replace the generated division with the same code (or, when
+    they give no code, the same name); the division's code, slug and parent are kept unless
+    the file sets its own."""
+    by_code = {g.code: g for g in generated}
+    by_name: dict[str, list[m.RegionFile]] = {}
+    for g in generated:
+        by_name.setdefault(g.name, []).append(g)
+    replaced: set[str] = set()
+    merged = []
+    for region in written:
+        match = by_code.get(region.code) if region.code else None
+        if region.code is None:
+            candidates = by_name.get(region.name, [])
+            if len(candidates) > 1:
+                problems.append(Problem(region.file, region.line_of.get("name"), "code",
+                                        f"{len(candidates)} divisions are named "
+                                        f"'{region.name}'; say which one this file is",
+                                        "add 'code:' with its GB/T 2260 code: " +
+                                        ", ".join(c.code for c in candidates)))
+                continue
+            match = candidates[0] if candidates else None
+        if match is None:
+            merged.append(region)
+            continue
+        replaced.add(match.code)
+        merged.append(replace(region, code=match.code, slug=region.slug or match.slug,
+                              parent=region.parent or match.parent))
+    return merged + [g for g in generated if g.code not in replaced]
 
 
 def _province(slug: str, values: dict, file: str) -> m.Province:
@@ -175,10 +229,11 @@ def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFi
                                 f"move the file to regions/{province}/ or fix 'province'"))
         return None
     overrides = _frozen({k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None})
+    code = values.pop("code")
     line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
     return m.RegionFile(name=values["name"], level=values["level"], province=province,
                         slug=values["slug"], parent=values["parent"], overrides=overrides,
-                        file=show(path), line_of=line_of)
+                        file=show(path), line_of=line_of, code=code)
 
 
 def _read_calendars(folder: Path, show, problems):

@@ -57,33 +57,49 @@ class IncrementalOutput:
                                             dir=self.target.parent))
         return self
 
-    def offer(self, relative: str, key: str, render: Callable[[], str | bytes]) -> None:
-        """Make ``relative`` hold ``render()``; skip rendering when ``key`` and the file on
-        disk are as recorded, and skip writing when the bytes are the same."""
+    @property
+    def stage(self) -> Path:
+        return self._stage
+
+    def needs(self, relative: str, key: str) -> bool:
+        """Register ``relative`` for this build; False when its key and the file on disk are
+        as recorded, so it need not even be rendered."""
         relative = _safe_relative(relative)
         if relative in self._seen:
             raise ValueError(f"two pages want the same file: {relative}")
         self._seen.add(relative)
         old = self._old.get(relative)
-        stat = self._stat(relative) if old else None
-        if old and stat and old[0] == key and old[1:3] == stat:
+        if old and old[0] == key and old[1:3] == self._stat(relative):
             self._new[relative] = old
             self.report.unchanged += 1
-            return
-        content = render()
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        digest = hashlib.sha256(data).hexdigest()
-        if old and stat and old[3] == digest and old[1:3] == stat:
-            self._new[relative] = [key, *stat, digest]
+            return False
+        return True
+
+    def old_digest(self, relative: str) -> str | None:
+        """Hash of what is on disk for ``relative``, if the file is as recorded."""
+        old = self._old.get(relative)
+        return old[3] if old and old[1:3] == self._stat(relative) else None
+
+    def store(self, relative: str, key: str, content: str | bytes) -> None:
+        """Stage ``content`` for ``relative`` unless the file already holds those bytes."""
+        digest, size, written = stage_file(self._stage, relative, content,
+                                           self.old_digest(relative))
+        self.record(relative, key, digest, size, written)
+
+    def record(self, relative: str, key: str, digest: str, size: int, written: bool) -> None:
+        """Account for a file staged (or found identical) by this or another process."""
+        if written:
+            self._staged.append(relative)
+            self._new[relative] = [key, None, None, digest]
+            self.report.written += 1
+            self.report.bytes_written += size
+        else:
+            self._new[relative] = [key, *self._stat(relative), digest]
             self.report.unchanged += 1
-            return
-        path = self._stage / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self._staged.append(relative)
-        self._new[relative] = [key, None, None, digest]
-        self.report.written += 1
-        self.report.bytes_written += len(data)
+
+    def offer(self, relative: str, key: str, render: Callable[[], str | bytes]) -> None:
+        if self.needs(relative, key):
+            self.store(relative, key, render())
 
     def _stat(self, relative: str):
         try:
@@ -123,6 +139,20 @@ class IncrementalOutput:
                     self.report.removed += 1
             if folder != str(self.target) and not os.listdir(folder):
                 os.rmdir(folder)
+
+
+def stage_file(stage: Path, relative: str, content: str | bytes,
+               old_digest: str | None) -> tuple[str, int, bool]:
+    """Write ``content`` under ``stage`` unless its hash equals ``old_digest``; returns
+    (hash, size, written). Safe to call from worker processes."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    digest = hashlib.sha256(data).hexdigest()
+    if digest == old_digest:
+        return digest, len(data), False
+    path = Path(stage) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return digest, len(data), True
 
 
 def _safe_relative(relative: str) -> str:

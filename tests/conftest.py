@@ -9,16 +9,30 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-INPUT_DIRS = ("content", "regions", "calendars", "templates")
+SEED_PROVINCES = ("xinjiang", "shanghai", "guangdong", "anhui")
+
+
+def copy_site(dest: Path, provinces=SEED_PROVINCES, divisions: bool = False) -> Path:
+    """A copy of the site's input: content, calendars, templates and the given provinces'
+    region files (the generated ``_divisions.yaml`` only when ``divisions``)."""
+    for name in ("content", "calendars", "templates"):
+        shutil.copytree(ROOT / name, dest / name)
+    for province in provinces:
+        ignore = None if divisions else shutil.ignore_patterns("_divisions.yaml")
+        shutil.copytree(ROOT / "regions" / province, dest / "regions" / province, ignore=ignore)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def seed_root(tmp_path_factory) -> Path:
+    """The four seed provinces with their hand-written regions; tests must not edit it."""
+    return copy_site(tmp_path_factory.mktemp("seed") / "site")
 
 
 @pytest.fixture
 def site(tmp_path) -> Path:
-    """A private copy of the site's input that a test may edit freely."""
-    root = tmp_path / "site"
-    for name in INPUT_DIRS:
-        shutil.copytree(ROOT / name, root / name)
-    return root
+    """A private copy of the seed site that a test may edit freely."""
+    return copy_site(tmp_path / "site")
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -13,7 +13,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from browser_support import PHONE, free_port, launch, static_server  # noqa: E402
-from conftest import ROOT, run_cli  # noqa: E402
+from conftest import ROOT, copy_site, run_cli  # noqa: E402
 
 SEEDS = ("xinjiang/tacheng/jidian/", "shanghai/songjiang/kuangye/",
          "guangdong/meizhou/kuangye/", "anhui/maanshan/kuangye/")
@@ -24,7 +24,8 @@ def main(target: Path) -> int:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        code, _, stderr = run_cli("--root", str(ROOT), "--out", str(out), "--base-url",
+        site = copy_site(Path(tmp) / "site")
+        code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--base-url",
                                   f"http://127.0.0.1:{port}/")
         if code:
             print(stderr, file=sys.stderr)

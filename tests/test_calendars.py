@@ -5,7 +5,6 @@ import datetime as dt
 import chinese_calendar
 import pytest
 
-from conftest import ROOT
 from erjian.calendars import build_calendar, project_islamic_year, project_national_year
 from erjian.validate import read_site
 
@@ -13,8 +12,8 @@ ONE = dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def data():
-    return read_site(ROOT)
+def data(seed_root):
+    return read_site(seed_root)
 
 
 def national(data, last_year=2027):

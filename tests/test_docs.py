@@ -16,14 +16,14 @@ def test_schema_reference_lists_every_region_field():
         assert f"| `{name}` |" in reference
 
 
-def test_api_doc_names_every_record_field():
+def test_api_doc_names_every_record_field(seed_root):
     import json
 
     from conftest import run_cli
     import tempfile, pathlib
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "o"
-        assert run_cli("--root", str(ROOT), "--out", str(out), "--today", "2026-06-15")[0] == 0
+        assert run_cli("--root", str(seed_root), "--out", str(out), "--today", "2026-06-15")[0] == 0
         record = json.loads((out / "api" / "regions.json").read_text("utf-8"))["records"][0]
     doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for key, value in record.items():

@@ -10,7 +10,7 @@ import feedparser
 import ics
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from erjian.svg import Axis, cycle_timeline
 
 D = dt.date
@@ -18,9 +18,9 @@ GUIDE = "xinjiang/tacheng/jidian/"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, seed_root):
     out = tmp_path_factory.mktemp("readers") / "out"
-    code, _, stderr = run_cli("--root", str(ROOT), "--out", str(out), "--today", "2026-06-15",
+    code, _, stderr = run_cli("--root", str(seed_root), "--out", str(out), "--today", "2026-06-15",
                               "--base-url", "https://guide.example.cn/")
     assert code == 0, stderr
     return out
@@ -77,12 +77,14 @@ def test_national_timeline_page_draws_every_province(built):
     assert "<caption>文字版</caption>" in html
 
 
-def test_home_filter_data_covers_hanzi_pinyin_and_initials(built):
+def test_home_filter_index_covers_hanzi_pinyin_and_initials(built):
     html = read(built, "index.html")
-    item = re.search(r'<li data-search="([^"]*)"><a href="/xinjiang/tacheng/">', html)
-    terms = item.group(1).split()
-    assert {"塔城地区", "塔城", "tacheng", "tc", "tachengdiqu", "tcdq"} <= set(terms)
-    assert '<div class="filter" id="filter-box" hidden>' in html
+    index = json.loads(read(built, "api/search.json"))
+    entry = next(e for e in index if e[1] == "xinjiang/tacheng/")
+    assert entry[0] == "塔城地区" and entry[3] == "新疆"
+    assert {"塔城地区", "塔城", "tacheng", "tc", "tachengdiqu", "tcdq"} <= set(entry[2].split())
+    assert '<div class="filter" id="filter-box" hidden data-index="/api/search.json"' in html
+    assert 'href="/xinjiang/tacheng/"' in html  # the plain list without JavaScript
 
 
 def test_calendar_subscription_parses_with_an_independent_parser(built):

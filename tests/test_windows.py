@@ -5,7 +5,6 @@ import datetime as dt
 import chinese_calendar
 import pytest
 
-from conftest import ROOT
 from erjian.calendars import build_calendar
 from erjian.cycles import compute_cycle, focus_exam, upcoming_exam
 from erjian.models import Estimate, Exam, Notice
@@ -18,8 +17,8 @@ D = dt.date
 
 
 @pytest.fixture(scope="module")
-def data():
-    return read_site(ROOT)
+def data(seed_root):
+    return read_site(seed_root)
 
 
 @pytest.fixture(scope="module")

@@ -90,23 +90,43 @@
   if (input) {
     var box = document.getElementById("filter-box");
     var empty = document.getElementById("filter-empty");
+    var results = document.getElementById("filter-results");
+    var groups = document.getElementById("province-groups");
+    var base = box.getAttribute("data-base");
+    var index = null;
+    var loading = false;
     box.hidden = false;
-    var items = document.querySelectorAll("[data-search]");
-    var groups = document.querySelectorAll(".province-group");
-    input.addEventListener("input", function () {
+    var show = function () {
       var q = input.value.toLowerCase().replace(/\s+/g, "");
-      var shown = 0;
-      Array.prototype.forEach.call(items, function (li) {
-        var hit = !q || li.getAttribute("data-search").split(" ").some(function (t) {
-          return t.indexOf(q) !== -1;
-        });
-        li.hidden = !hit;
-        if (hit) { shown += 1; }
+      groups.hidden = q !== "";
+      results.hidden = q === "";
+      results.textContent = "";
+      if (!q || !index) { empty.hidden = true; return; }
+      var hits = index.filter(function (entry) {
+        return entry[2].split(" ").some(function (t) { return t.indexOf(q) !== -1; });
+      }).slice(0, 50);
+      hits.forEach(function (entry) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = base + entry[1];
+        a.textContent = entry[0];
+        li.appendChild(a);
+        if (entry[3]) {
+          var small = document.createElement("small");
+          small.className = "muted";
+          small.textContent = " " + entry[3];
+          li.appendChild(small);
+        }
+        results.appendChild(li);
       });
-      Array.prototype.forEach.call(groups, function (g) {
-        g.hidden = !g.querySelector("li:not([hidden])");
-      });
-      empty.hidden = shown !== 0;
+      empty.hidden = hits.length !== 0;
+    };
+    input.addEventListener("input", function () {
+      if (index) { show(); return; }
+      if (loading) { return; }
+      loading = true;
+      fetch(box.getAttribute("data-index")).then(function (r) { return r.json(); })
+        .then(function (data) { index = data; show(); });
     });
   }
 }());
