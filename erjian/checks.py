@@ -79,10 +79,10 @@ def regions_without_specialties(root: Path, regions):
                         "list its specialties, or remove the empty 'specialties' override")
 
 
-def projected_years(site, planner: Planner):
+def projected_years(views):
     reported = set()
-    for region in site.regions:
-        cycle = planner.view(region).cycle
+    for view in views:
+        cycle = view.cycle
         if cycle is None:
             continue
         for basis in (*cycle.window.bases, *cycle.review.bases):
@@ -96,12 +96,18 @@ def projected_years(site, planner: Planner):
                             "arrangement is published")
 
 
-def collect_warnings(site, planner: Planner, today: dt.date) -> list[Problem]:
+def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
+    """Warnings about one province and its regions."""
     root = site.input.root
-    _lines.cache_clear()
-    owners = [*site.input.provinces.values(), *site.regions]
+    regions = [v.region for v in views]
+    owners = [province, *regions]
     return [*stale_links(root, owners, today), *unsourced_exams(root, owners),
-            *regions_without_specialties(root, site.regions), *projected_years(site, planner)]
+            *regions_without_specialties(root, regions), *projected_years(views)]
+
+
+def unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (the same projected year is found by every province using it)."""
+    return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field or "", p.message))
 
 
 def run_checks(root: Path, today: dt.date) -> list[Problem]:
@@ -113,5 +119,8 @@ def run_checks(root: Path, today: dt.date) -> list[Problem]:
     except SiteError as exc:
         return exc.problems
     planner = Planner(site, today)
-    return sorted(site.warnings + collect_warnings(site, planner, today),
-                  key=lambda p: (p.file, p.line or 0, p.message))
+    warnings = list(site.warnings)
+    for province in site.provinces:
+        views = [planner.view(r) for r in site.regions_by_province[province.slug]]
+        warnings.extend(province_warnings(site, province, views, today))
+    return unique(warnings)

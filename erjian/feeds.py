@@ -10,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from xml.sax.saxutils import escape
 
-from icalendar import Calendar, Event
-from icalendar.parser import Contentline, Parameters
-from icalendar.prop import vText, vUri
 
 from . import models as m
 
@@ -35,6 +32,8 @@ SLOT = b"X-ERJIAN-SLOT:"
 
 
 def _event(kind, summary, first, last, *, confirmed, description, stamp, sequence=0):
+    from icalendar import Event
+
     event = Event()
     event.add("x-erjian-slot", f"uid:{kind}")
     event.add("x-erjian-slot", "url")
@@ -53,6 +52,8 @@ def calendar_template(view, specialty: m.Specialty, today: dt.date) -> bytes:
     """The .ics of one schedule and specialty, serialised by ``icalendar``, with slot lines
     where the page-specific properties go (calendar name, UIDs, URLs). Regions that share a
     schedule share the template; ``fill_calendar`` completes it per page."""
+    from icalendar import Calendar
+
     region, cycle = view.region, view.cycle
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -94,6 +95,9 @@ def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
                   host: str) -> bytes:
     """Replace the slot lines of ``template`` with this page's properties, each folded by
     ``icalendar``'s own content-line serialiser."""
+    from icalendar.parser import Contentline, Parameters
+    from icalendar.prop import vText, vUri
+
     region, cycle = view.region, view.cycle
 
     def line(name, value) -> bytes:

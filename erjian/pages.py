@@ -10,8 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
-from pypinyin import Style, lazy_pinyin
-
 from . import models as m
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
@@ -26,7 +24,6 @@ class RegionView:
     cycle: Optional[Cycle]
     next_exam: Optional[m.Exam]
     layers: tuple[m.Layer, ...]
-    search: str = ""
 
     @property
     def specialties(self) -> list[m.Specialty]:
@@ -68,12 +65,14 @@ class Planner:
         upcoming = upcoming_exam(region.exams, self.today)
         if upcoming is exam:
             upcoming = None
-        return RegionView(region, cycle, upcoming, layers, search_terms(region))
+        return RegionView(region, cycle, upcoming, layers)
 
 
 def search_terms(region: Region) -> str:
     """What the home page's filter matches: the names, their full pinyin and initials
     (塔城地区 → tacheng, tachengdiqu, tc, tcdq), and the slugs."""
+    from pypinyin import Style, lazy_pinyin
+
     names = {region.name, derive_stem(region.name)}
     terms = set(names) | {region.slug, region.province.slug, region.province.short_name}
     for name in names:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -26,12 +27,12 @@ from markupsafe import Markup
 from . import models as m
 from .errors import Problem
 from .feeds import atom_feed, calendar_template, fill_calendar, robots, sitemap
-from .pages import Planner, RegionView, api_record, exam_event_ld
-from .render import Renderer, render_markdown_body, to_json
+from .pages import Planner, RegionView, api_record, exam_event_ld, search_terms
+from .render import Renderer, render_markdown_body
 from .resolve import ResolvedSite, resolve
 from .svg import WindowBar, cycle_timeline, national_timeline
 from .validate import read_site
-from .write import IncrementalOutput, WriteReport, manifest_path_for, stage_file
+from .write import IncrementalOutput, WriteReport, stage_file
 
 API_VERSION = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -81,7 +82,7 @@ class Keys:
     def region(self, view: RegionView) -> str:
         region = view.region
         parts = [self.of(getattr(region, f.name)) for f in dataclasses.fields(region)]
-        return digest(parts, self.of(view.cycle), view.next_exam, view.search)
+        return digest(parts, self.of(view.cycle), view.next_exam)
 
 
 def _files_digest(*folders_or_files: Path) -> str:
@@ -104,28 +105,31 @@ def check(root: Path) -> ResolvedSite:
 
 def build(root: Path, out: Path, today: dt.date, progress: Progress | None = None,
           cache_dir: Path | None = None, base_url: str | None = None,
-          workers: int | None = None) -> BuildResult:
+          workers: int | None = None, clean: bool = False) -> BuildResult:
     """Build the site under ``root`` into ``out``; raises SiteError and leaves ``out``
-    untouched if anything is wrong. ``base_url`` overrides content/site.yaml's."""
+    untouched if anything is wrong. ``base_url`` overrides content/site.yaml's; ``clean``
+    ignores what earlier builds recorded and writes every file afresh."""
     started = time.perf_counter()
     root = Path(root)
-    site = check(root)
+    cache_dir = Path(cache_dir or root / ".cache")
+    site = resolve(read_site(root, cache_dir=cache_dir))
     if base_url:
         site.input.site = replace(site.input.site, base_url=base_url)
     planner = Planner(site, today)
     views = {r.key: planner.view(r) for r in site.regions}
-    renderer = Renderer(root / "templates", site.input.site, site.input.sections, root)
     fingerprint = digest(_files_digest(root / "templates", root / "content" / "guide",
                                        root / "content" / "site.yaml", PACKAGE_DIR), today,
                          site.input.site)
-    jobs = SiteJobs(renderer, site, views, planner, today, root).jobs()
-    manifest = manifest_path_for(cache_dir or root / ".cache", out)
-    with IncrementalOutput(out, manifest) as output:
-        _run(output, jobs, fingerprint, progress, workers or default_workers())
-    from .checks import collect_warnings
+    renderer = Renderer(root / "templates", site.input.site, site.input.sections, root)
+    plan = SiteJobs(renderer, site, views, planner, today, root, fingerprint)
+    with IncrementalOutput(out, cache_dir, clean=clean) as output:
+        jobs = plan.jobs(output)
+        _run(output, jobs, progress, workers or default_workers(), plan.total_files)
+    from .checks import unique
 
-    warnings = site.warnings + collect_warnings(site, planner, today)
-    return BuildResult(output.report, warnings, time.perf_counter() - started, len(jobs))
+    warnings = unique(site.warnings + plan.warnings)
+    return BuildResult(output.report, warnings, time.perf_counter() - started,
+                       plan.total_files)
 
 
 def default_workers() -> int:
@@ -138,42 +142,49 @@ def default_workers() -> int:
 _JOBS: list = []   # set before forking workers, which inherit it
 
 
-def _render_chunk(task):
-    stage, items = task
+def _render_chunk(items):
+    """In a worker: render jobs; send back the bytes only where they differ from disk."""
     done = []
     for index, old in items:
-        path, _, render = _JOBS[index]
-        done.append((index, *stage_file(stage, path, render(), old)))
+        content = _JOBS[index][3]()
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        file_digest = hashlib.sha256(data).hexdigest()
+        done.append((index, file_digest, len(data), None if file_digest == old else data))
     return done
 
 
-def _run(output: IncrementalOutput, jobs, fingerprint: str, progress, workers: int) -> None:
+def _run(output: IncrementalOutput, jobs, progress, workers: int, total: int) -> None:
+    """Render the jobs that need it. Workers only render: concurrent writers slow a
+    filesystem down (measured here: two processes writing the site take 2.6× as long as
+    one), so this process does all the writing while the workers render the next chunks."""
     global _JOBS
-    keyed = [(path, digest(fingerprint, path, key), render) for path, key, render in jobs]
-    todo = [(i, output.old_digest(path)) for i, (path, key, _) in enumerate(keyed)
-            if output.needs(path, key)]
-    total, done = len(keyed), len(keyed) - len(todo)
+    todo = [(i, output.old_digest(unit, path)) for i, (unit, path, key, _) in enumerate(jobs)]
+    done = total - len(todo)
     if progress:
         progress(done, total)
     if workers > 1 and len(todo) >= PARALLEL_FROM:
-        _JOBS = keyed
-        chunks = [(output.stage, todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK)]
+        _JOBS = jobs
+        gc.freeze()   # keep forked workers from copying the parent's heap for the collector
         try:
+            chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for results in pool.imap_unordered(_render_chunk, chunks):
-                    for index, file_digest, size, written in results:
-                        output.record(keyed[index][0], keyed[index][1], file_digest, size,
-                                      written)
+                for results in pool.imap(_render_chunk, chunks):
+                    for index, file_digest, size, data in results:
+                        unit, path, key, _ = jobs[index]
+                        if data is not None:
+                            stage_file(output.stage, path, data, None)
+                        output.record(unit, path, key, file_digest, size, data is not None)
                     done += len(results)
                     if progress:
                         progress(done, total)
         finally:
+            gc.unfreeze()
             _JOBS = []
         return
     for index, old in todo:
-        path, key, render = keyed[index]
+        unit, path, key, render = jobs[index]
         file_digest, size, written = stage_file(output.stage, path, render(), old)
-        output.record(path, key, file_digest, size, written)
+        output.record(unit, path, key, file_digest, size, written)
         done += 1
         if progress:
             progress(done, total)
@@ -181,13 +192,19 @@ def _run(output: IncrementalOutput, jobs, fingerprint: str, progress, workers: i
 
 # --- what the site consists of --------------------------------------------------------------
 
+SITE_UNIT = "_site"
+
+
 class SiteJobs:
-    """Lists every output file of the site with its key and how to render it."""
+    """Lists the output files that must be rendered, unit by unit: one unit per province,
+    whose files are skipped as a whole when its key is unchanged, and one for the site-wide
+    pages, which are assembled from the provinces' cached products."""
 
     def __init__(self, renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
-                 planner: Planner, today: dt.date, root: Path):
+                 planner: Planner, today: dt.date, root: Path, fingerprint: str):
         self.renderer, self.site, self.views = renderer, site, views
         self.planner, self.today, self.root = planner, today, root
+        self.fingerprint = fingerprint
         self.keys = Keys()
         self.view_keys = {key: self.keys.region(view) for key, view in views.items()}
         self.children: dict[str, list[RegionView]] = {}
@@ -199,19 +216,29 @@ class SiteJobs:
                                          []).append(view)
             else:
                 self.top_level[region.province.slug].append(view)
-        self.group_keys: dict[str, str] = {}
-        self.fragments: dict[tuple, Markup] = {}
+        self.fragments: dict[tuple, object] = {}
+        self.products: dict[str, dict] = {}
+        self.warnings: list[Problem] = []
+        self.total_files = 0
         self._list: list = []
+        self._unit = SITE_UNIT
+        self._output: IncrementalOutput | None = None
 
     def add(self, path: str, key, render) -> None:
-        self._list.append((path, key, render))
+        """Count the file; queue it for rendering unless its key shows it is unchanged."""
+        self.total_files += 1
+        self._paths.append(path)
+        file_key = digest(self.fingerprint, path, key)
+        if self._output.needs(self._unit, path, file_key):
+            self._list.append((self._unit, path, file_key, render))
 
     def page(self, template: str, page_path: str, **context):
         return lambda: self.renderer.page(template, page_path=page_path, today=self.today,
                                           **context)
 
-    def group_key(self, views: list[RegionView]) -> str:
-        return digest([self.view_keys[v.region.key] for v in views])
+    def relatives_key(self, views: list[RegionView]) -> str:
+        """What a page shows of its relatives: names, addresses and specialties."""
+        return digest([(v.region.name, v.region.path, v.region.specialties) for v in views])
 
     def parent_of(self, view: RegionView) -> RegionView | None:
         region = view.region
@@ -224,31 +251,68 @@ class SiteJobs:
                  self.top_level[view.region.province.slug])
         return [v for v in group if v is not view]
 
-    def jobs(self) -> list:
-        self._province_and_region_jobs()
-        self._site_jobs()
+    def jobs(self, output: IncrementalOutput) -> list:
+        self._output = output
+        for province in self.site.provinces:
+            self._province_unit(province)
+        self._site_unit()
         return self._list
 
-    def _province_and_region_jobs(self) -> None:
+    # -- one province ------------------------------------------------------------------------
+
+    def _province_unit(self, province: m.Province) -> None:
         site = self.site
-        for province in site.provinces:
-            views = [self.views[r.key] for r in site.regions_by_province[province.slug]]
-            notices = _province_notices(site, province)
-            all_key = self.group_key(views)
-            summary = _province_summary(views)
-            top = self.top_level[province.slug]
-            self.add(f"{province.slug}/index.html", (province, all_key, notices),
-                     self.page("province.html", f"{province.slug}/", province=province,
-                               summary=summary, top_level=top, children={
-                                   v.region.key: self.children.get(v.region.key, [])
-                                   for v in top}, notices=notices))
-            self.add(f"{province.slug}/feed.xml", notices,
-                     lambda province=province, notices=notices: _feed(
-                         self.renderer, f"{province.short_name}二建通知",
-                         f"{province.slug}/feed.xml", f"{province.slug}/", notices,
-                         self.today))
-            for view in views:
-                self._region_jobs(province, view)
+        views = [self.views[r.key] for r in site.regions_by_province[province.slug]]
+        notices = _province_notices(site, province)
+        unit_key = digest(self.fingerprint, self.keys.of(province),
+                          [self.view_keys[v.region.key] for v in views],
+                          [v.region.parent for v in views], notices)
+        kept = self._output.keep_unit(province.slug, unit_key)
+        if kept is not None:
+            self.products[province.slug] = kept
+            self.total_files += len(kept["paths"])
+            self.warnings.extend(kept["warnings"])
+            return
+        self._unit, self._paths = province.slug, []
+        products = self._province_products(province, views)
+        self._output.open_unit(province.slug, unit_key, products)
+        summary = _province_summary(views)
+        top = self.top_level[province.slug]
+        self.add(f"{province.slug}/index.html", (province, unit_key),
+                 self.page("province.html", f"{province.slug}/", province=province,
+                           summary=summary, top_level=top, children={
+                               v.region.key: self.children.get(v.region.key, [])
+                               for v in top}, notices=notices))
+        self.add(f"{province.slug}/feed.xml", notices,
+                 lambda: _feed(self.renderer, f"{province.short_name}二建通知",
+                               f"{province.slug}/feed.xml", f"{province.slug}/", notices,
+                               self.today))
+        for view in views:
+            self._region_jobs(province, view)
+        products["paths"] = self._paths
+        self.products[province.slug] = products
+        self.warnings.extend(products["warnings"])
+
+    def _province_products(self, province: m.Province, views: list[RegionView]) -> dict:
+        """What the site-wide pages need from this province, kept with its unit."""
+        from .checks import province_warnings
+
+        renderer = self.renderer
+        summary = _province_summary(views)
+        records = [json_record(api_record(view, specialty, renderer.url(
+            f"{view.region.path}{specialty.code}/")))
+            for view in views for specialty in view.specialties]
+        return {
+            "home": Markup(renderer.page("_home_province.html", province=province,
+                                         summary=summary,
+                                         top_level=self.top_level[province.slug],
+                                         today=self.today)),
+            "api": records,
+            "search": [_search_entry(self.site, view) for view in views],
+            "timeline": _timeline_rows(province, views),
+            "regions": {v.region.key: (v.region.name, v.region.path) for v in views},
+            "warnings": province_warnings(self.site, province, views, self.today),
+        }
 
     def _region_jobs(self, province: m.Province, view: RegionView) -> None:
         region = view.region
@@ -256,8 +320,8 @@ class SiteJobs:
         parent = self.parent_of(view)
         siblings = self.siblings_of(view)
         children = self.children.get(region.key, [])
-        relatives = (self.view_keys[parent.region.key] if parent else None,
-                     self.group_key(siblings), self.group_key(children))
+        relatives = (self.relatives_key([parent] if parent else []),
+                     self.relatives_key(siblings), self.relatives_key(children))
         page_key = (self.view_keys[region.key], relatives, notices)
         regions_of = lambda views: [v.region for v in views]  # noqa: E731
         self.add(f"{region.path}index.html", page_key,
@@ -266,11 +330,11 @@ class SiteJobs:
                            children=regions_of(children), notices=notices))
         for specialty in view.specialties:
             path = f"{region.path}{specialty.code}/"
-            self.add(f"{path}index.html", (page_key, specialty),
+            self.add(f"{path}index.html", (page_key, specialty.code),
                      lambda view=view, specialty=specialty, path=path: self._guide(
                          province, view, specialty, parent, siblings, children, notices,
                          path))
-            self.add(f"{path}schedule.ics", (self.view_keys[region.key], specialty),
+            self.add(f"{path}schedule.ics", (self.view_keys[region.key], specialty.code),
                      lambda view=view, specialty=specialty, path=path: fill_calendar(
                          self._fragment(("ics", id(view.cycle), province.slug, specialty.code),
                                         lambda: calendar_template(view, specialty, self.today),
@@ -304,23 +368,24 @@ class SiteJobs:
             notices=notices, page_path=path, today=self.today,
             event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
 
-    def _site_jobs(self) -> None:
+    # -- site-wide pages ---------------------------------------------------------------------
+
+    def _site_unit(self) -> None:
         site, renderer, today = self.site, self.renderer, self.today
         inputs = site.input
+        self._unit, self._paths = SITE_UNIT, []
+        self._output.open_unit(SITE_UNIT, self.fingerprint, {"paths": self._paths})
         notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
-        all_views = digest(sorted(self.view_keys.items()))
-        summaries = {p.slug: _province_summary(
-            [self.views[r.key] for r in site.regions_by_province[p.slug]])
-            for p in site.provinces}
-        self.add("index.html", (digest([(p.slug, [v.region.key for v in self.top_level[
-            p.slug]], self.keys.of(summaries[p.slug])) for p in site.provinces]),
-            notices[:10]),
-            self.page("home.html", "", provinces=site.provinces, top_level=self.top_level,
-                      province_summary=summaries, notices=notices[:10]))
-        self.add("api/search.json", [(k, v.search) for k, v in self.views.items()],
-                 lambda: _search_index(site, self.views))
-        self.add("timeline/index.html", all_views,
-                 lambda: _timeline_page(renderer, site, self.views, today))
+        units = [self._output.unit_key(p.slug) for p in site.provinces]
+        products = [self.products[p.slug] for p in site.provinces]
+        self.add("index.html", (units, notices[:10]),
+                 self.page("home.html", "", provinces=site.provinces,
+                           fragments=[p["home"] for p in products], notices=notices[:10]))
+        self.add("api/search.json", units,
+                 lambda: _json_lines([e for p in products for e in p["search"]]))
+        self.add("timeline/index.html", units,
+                 lambda: _timeline_page(renderer, [r for p in products for r in p["timeline"]],
+                                        today))
         planner = self.planner
         self.add("methodology/index.html",
                  (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
@@ -331,26 +396,47 @@ class SiteJobs:
                            defaults=m.Estimate(), provinces=site.provinces))
         self.add("notices/index.html", notices,
                  self.page("notices.html", "notices/", notices=notices))
+        names = {k: v for p in products for k, v in p["regions"].items()}
         for notice in notices:
-            regions = [self.views[k].region for k in _notice_regions(site, notice)]
-            self.add(f"notices/{notice.slug}/index.html", (notice, [r.path for r in regions]),
+            regions = [names[k] for k in _notice_regions(site, notice)]
+            self.add(f"notices/{notice.slug}/index.html", (notice, regions),
                      self.page("notice.html", f"notices/{notice.slug}/", notice=notice,
                                body=render_markdown_body(notice.body), regions=regions))
         self.add("feed.xml", notices,
                  lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices,
                                today))
         self.add("404.html", (), self.page("404.html", "404.html"))
-        self.add("api/regions.json", all_views, lambda: _api(renderer, site, self.views, today))
+        self.add("api/regions.json", units,
+                 lambda: _api_document([r for p in products for r in p["api"]], today))
         for asset in sorted((self.root / "templates" / "static").glob("*")):
             if asset.is_file():
                 data = asset.read_bytes()
                 self.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
                          lambda data=data: data)
-        pages = sorted(path[: -len("index.html")] for path, _, _ in self._list
-                       if path.endswith("index.html"))
+        pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": self._paths}]
+                       for path in p["paths"] if path.endswith("index.html"))
         self.add("sitemap.xml", pages,
                  lambda: sitemap([renderer.abs_url(p) for p in pages]))
         self.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
+
+
+def json_record(record: dict) -> str:
+    import json
+
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _api_document(records: list[str], today: dt.date) -> str:
+    """api/regions.json from pre-serialised records, one record per line."""
+    head = f'{{"version":{API_VERSION},"generated_for":"{today.isoformat()}","records":[\n'
+    return head + ",\n".join(records) + "\n]}\n"
+
+
+def _json_lines(entries: list) -> str:
+    import json
+
+    return "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":"))
+                               for e in entries) + "\n]\n"
 
 
 def _timeline_svg(cycle, today: dt.date):
@@ -373,50 +459,42 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
     return first if same else None
 
 
-def _search_index(site: ResolvedSite, views: dict[str, RegionView]) -> str:
-    """[name, page path, search terms, where] per region, for the home page's filter."""
-    import json
-
-    by_key = {r.key: r for r in site.regions}
-    entries = []
-    for region in site.regions:
-        parent = by_key.get(f"{region.province.slug}/{region.parent}") if region.parent else None
-        where = region.province.short_name + (f" · {parent.name}" if parent else "")
-        entries.append([region.name, region.path, views[region.key].search, where])
-    return json.dumps(entries, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def _api(renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
-         today: dt.date) -> str:
-    records = [api_record(views[r.key], specialty,
-                          renderer.url(f"{r.path}{specialty.code}/"))
-               for r in site.regions for specialty in views[r.key].specialties]
-    return to_json({"version": API_VERSION, "generated_for": today.isoformat(),
-                    "records": records})
+def _search_entry(site: ResolvedSite, view: RegionView) -> list:
+    """[name, page path, search terms, where] for the home page's filter."""
+    region = view.region
+    where = region.province.short_name
+    if region.parent:
+        parent = next((r for r in site.regions_by_province[region.province.slug]
+                       if r.slug == region.parent), None)
+        if parent:
+            where += f" · {parent.name}"
+    return [region.name, region.path, search_terms(region), where]
 
 
-def _timeline_page(renderer: Renderer, site: ResolvedSite, views, today: dt.date) -> str:
-    """One bar per province and distinct release window (regions sharing it grouped)."""
+def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
+    """One row per distinct release window of the province (regions sharing it grouped)."""
+    groups: dict[tuple, list] = {}
+    for view in views:
+        if view.cycle is None:
+            continue
+        release = view.cycle.milestones[1]
+        key = (release.first, release.last, not release.estimated, release.provisional)
+        groups.setdefault(key, []).append(view.region)
     rows = []
-    for province in site.provinces:
-        groups: dict[tuple, list] = {}
-        for region in site.regions_by_province[province.slug]:
-            cycle = views[region.key].cycle
-            if cycle is None:
-                continue
-            release = cycle.milestones[1]
-            key = (release.first, release.last, not release.estimated, release.provisional)
-            groups.setdefault(key, []).append(region)
-        for (first, last, announced, provisional), regions in sorted(groups.items()):
-            names = "、".join(r.name for r in regions[:3]) + (
-                f"等{len(regions)}个地区" if len(regions) > 3 else "")
-            target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
-            label = f"{province.short_name} {names if len(groups) > 1 else ''}".strip()
-            rows.append({"province": province.name, "regions": names, "first": first,
-                         "last": last, "announced": announced, "provisional": provisional,
-                         "href_path": target,
-                         "bar": WindowBar(province.short_name, label, first, last, announced,
-                                          provisional)})
+    for (first, last, announced, provisional), regions in sorted(groups.items()):
+        names = "、".join(r.name for r in regions[:3]) + (
+            f"等{len(regions)}个地区" if len(regions) > 3 else "")
+        target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
+        label = f"{province.short_name} {names if len(groups) > 1 else ''}".strip()
+        rows.append({"province": province.name, "regions": names, "first": first,
+                     "last": last, "announced": announced, "provisional": provisional,
+                     "href_path": target,
+                     "bar": WindowBar(province.short_name, label, first, last, announced,
+                                      provisional)})
+    return rows
+
+
+def _timeline_page(renderer: Renderer, rows: list[dict], today: dt.date) -> str:
     svg = Markup(national_timeline([r["bar"] for r in rows], today))
     return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
                          svg=svg)

@@ -8,8 +8,6 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from pypinyin import lazy_pinyin
-
 from . import models as m
 from .errors import Problem, SiteError
 from .validate import SiteInput
@@ -29,6 +27,8 @@ def derive_stem(name: str) -> str:
 def derive_slug(name: str) -> str:
     """URL segment for a Chinese place name: administrative suffix dropped, then pinyin
     (松江区 → songjiang, 马鞍山市 → maanshan). Empty when nothing usable remains."""
+    from pypinyin import lazy_pinyin
+
     stem = derive_stem(name)
     syllables = lazy_pinyin(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
     return "".join(ch for ch in "".join(syllables).lower() if ch.isascii() and ch.isalnum())

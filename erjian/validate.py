@@ -6,6 +6,9 @@ editor fixes a whole batch at once instead of one error per build.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -74,12 +77,87 @@ def _line_of(loaded: Loaded, key: str) -> int:
     return data.line_of(key) if isinstance(data, LineDict) else 1
 
 
-def read_site(root: Path) -> SiteInput:
+class InputCache:
+    """Validated content of input files that have not changed since the last run (by path,
+    modification time, size and the validator's own code), kept in ``.cache/inputs.pickle``.
+    Only files without any problem are cached, so every problem is reported every run."""
+
+    def __init__(self, cache_dir: Path | None):
+        self.path = Path(cache_dir) / "inputs.pickle" if cache_dir else None
+        self.entries: dict = {}
+        self.dirty = False
+        if self.path and self.path.exists():
+            try:
+                data = pickle.loads(self.path.read_bytes())
+                if data.get("code") == _code_version():
+                    self.entries = data["files"]
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                    KeyError):
+                self.entries = {}
+
+    def get(self, kind: str, path: Path, problems: list[Problem], compute):
+        try:
+            stat = path.stat()
+        except OSError:
+            return compute(problems)
+        stamp = (kind, stat.st_mtime_ns, stat.st_size)
+        hit = self.entries.get(str(path))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        found: list[Problem] = []
+        value = compute(found)
+        problems.extend(found)
+        if found:
+            self.entries.pop(str(path), None)
+        else:
+            self.entries[str(path)] = (stamp, value)
+        self.dirty = True
+        return value
+
+    def save(self) -> None:
+        if not (self.path and self.dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_bytes(pickle.dumps({"code": _code_version(), "files": self.entries},
+                                           protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, self.path)
+
+
+def _code_version() -> str:
+    """Changes whenever the code that reads and validates input changes."""
+    folder = Path(__file__).resolve().parent
+    hasher = hashlib.sha256()
+    for name in ("load.py", "schema.py", "models.py", "validate.py"):
+        hasher.update((folder / name).read_bytes())
+    return hasher.hexdigest()
+
+
+_CACHE: InputCache | None = None
+
+
+def _cached(kind: str, path: Path, problems: list[Problem], compute):
+    if _CACHE is None:
+        return compute(problems)
+    return _CACHE.get(kind, path, problems, compute)
+
+
+def read_site(root: Path, cache_dir: Path | None = None) -> SiteInput:
     """Load and validate every input file under ``root``.
 
     Files with errors are left out and their problems kept in ``errors``, so that the next
-    stage can still check the rest and the run reports everything at once."""
-    root = Path(root)
+    stage can still check the rest and the run reports everything at once. With a
+    ``cache_dir``, files unchanged since the last run are not parsed again."""
+    global _CACHE
+    _CACHE = InputCache(cache_dir)
+    try:
+        return _read_site(Path(root))
+    finally:
+        _CACHE.save()
+        _CACHE = None
+
+
+def _read_site(root: Path) -> SiteInput:
     problems: list[Problem] = []
 
     def show(path: Path) -> str:
@@ -133,25 +211,24 @@ def _read_regions(folder: Path, show, problems):
                                     "has no province.yaml, so its regions have no province",
                                     "add regions/%s/province.yaml" % province_dir.name))
             continue
-        loaded = load_yaml(province_file, show(province_file))
-        values = _check(m.PROVINCE, loaded, problems)
-        if values is not None:
-            slug = values.pop("slug") or province_dir.name
-            if slug != province_dir.name:
-                problems.append(Problem(show(province_file), _line_of(loaded, "slug"), "slug",
-                                        f"slug '{slug}' differs from the folder name "
-                                        f"'{province_dir.name}'",
-                                        "rename the folder or remove the slug"))
-                continue
-            provinces[slug] = _province(slug, values, show(province_file))
+        province = _cached("province", province_file, problems,
+                           lambda found: _read_province(province_file, province_dir.name, show,
+                                                        found))
+        if province is None:
+            continue
+        provinces[province.slug] = province
         written = []
         for path in _yaml_files(province_dir):
             if path.name not in ("province.yaml", DIVISIONS_FILE):
-                region = _read_region(path, province_dir.name, show, problems)
+                region = _cached("region", path, problems,
+                                 lambda found, path=path: _read_region(
+                                     path, province_dir.name, show, found))
                 if region:
                     written.append(region)
-        generated = _read_divisions(province_dir / DIVISIONS_FILE, province_dir.name, show,
-                                    problems)
+        divisions = province_dir / DIVISIONS_FILE
+        generated = _cached("divisions", divisions, problems,
+                            lambda found: _read_divisions(divisions, province_dir.name, show,
+                                                          found)) or []
         regions.extend(_overlay(generated, written, problems))
     return provinces, regions
 
@@ -204,6 +281,20 @@ def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
         merged.append(replace(region, code=match.code, slug=region.slug or match.slug,
                               parent=region.parent or match.parent))
     return merged + [g for g in generated if g.code not in replaced]
+
+
+def _read_province(path: Path, folder: str, show, problems) -> m.Province | None:
+    loaded = load_yaml(path, show(path))
+    values = _check(m.PROVINCE, loaded, problems)
+    if values is None:
+        return None
+    slug = values.pop("slug") or folder
+    if slug != folder:
+        problems.append(Problem(show(path), _line_of(loaded, "slug"), "slug",
+                                f"slug '{slug}' differs from the folder name '{folder}'",
+                                "rename the folder or remove the slug"))
+        return None
+    return _province(slug, values, show(path))
 
 
 def _province(slug: str, values: dict, file: str) -> m.Province:

@@ -3,29 +3,29 @@ and leave files whose content did not change untouched (mtimes included).
 
 Every file that changed is first written into a staging folder beside the output folder. If
 anything fails before the commit, the staging folder is deleted and ``output/`` is exactly as it
-was. On commit:
+was. On commit, a first build (or ``clean``) renames the staging folder into place; a later
+build moves each changed file over its old version (an atomic rename per file), then deletes
+the files the site no longer has.
 
-- a first build (no output folder yet) renames the staging folder into place;
-- a later build moves each changed file over its old version (an atomic rename per file),
-  then deletes files the site no longer has.
-
-A manifest (kept outside ``output/``, under ``.cache/``) records for each file the key of the
-inputs it was rendered from and the size, mtime and hash of what was written, so an unchanged
-page is neither rendered nor written again.
+Files belong to *units* (one per province, plus one for the site-wide pages). A manifest kept
+outside ``output/`` (under ``.cache/``) records each unit's key and, per file, the key of the
+inputs it was rendered from and the hash of what was written. A unit whose key is unchanged is
+not even looked at; inside a changed unit, a file whose key is unchanged is not rendered, and a
+file rendered to the same bytes is not written. ``output/`` is taken to belong to the
+generator: a file changed there by hand is only restored by a ``--clean`` build.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 @dataclass
@@ -36,23 +36,61 @@ class WriteReport:
     bytes_written: int = 0
 
 
-class IncrementalOutput:
-    """Context manager: ``offer`` every file of the site, then commit on a clean exit."""
+class Manifest:
+    """Per-unit records of what ``target`` holds, stored as one small file per unit."""
 
-    def __init__(self, target: Path, manifest_path: Path):
+    def __init__(self, folder: Path, target: Path, fresh: bool):
+        self.folder = Path(folder)
+        self.target = target
+        index = None if fresh else _load(self.folder / "index.pickle")
+        valid = (isinstance(index, dict) and index.get("version") == MANIFEST_VERSION
+                 and index.get("target") == str(target))
+        self.known = valid
+        self.unit_keys: dict[str, str] = index["units"] if valid else {}
+        self._files: dict[str, dict] = {}
+
+    def files(self, unit: str) -> dict:
+        """{path: (key, digest)} of a unit, as the last build left it."""
+        if unit not in self._files:
+            data = _load(self.folder / f"unit-{_tag(unit)}.pickle") if self.known else None
+            self._files[unit] = data if isinstance(data, dict) else {}
+        return self._files[unit]
+
+    def products(self, unit: str):
+        return _load(self.folder / f"products-{_tag(unit)}.pickle") if self.known else None
+
+    def save(self, unit_keys: dict, files: dict, products: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for unit, entries in files.items():
+            _dump(self.folder / f"unit-{_tag(unit)}.pickle", entries)
+        for unit, data in products.items():
+            _dump(self.folder / f"products-{_tag(unit)}.pickle", data)
+        for unit in set(self.unit_keys) - set(unit_keys):
+            for prefix in ("unit", "products"):
+                (self.folder / f"{prefix}-{_tag(unit)}.pickle").unlink(missing_ok=True)
+        _dump(self.folder / "index.pickle", {"version": MANIFEST_VERSION,
+                                             "target": str(self.target), "units": unit_keys})
+
+
+class IncrementalOutput:
+    """Context manager: declare units and files, then commit on a clean exit."""
+
+    def __init__(self, target: Path, cache_dir: Path, clean: bool = False):
         self.target = Path(target).absolute()
-        self.manifest_path = Path(manifest_path)
+        self.cache_dir = Path(cache_dir)
+        self.clean = clean or not self.target.is_dir()
         self.report = WriteReport()
         self._stage: Path | None = None
         self._staged: list[str] = []
-        self._seen: set[str] = set()
-        self._old: dict[str, list] = {}
-        self._new: dict[str, list] = {}
+        self._unit_keys: dict[str, str] = {}
+        self._new: dict[str, dict] = {}
+        self._products: dict[str, object] = {}
+        self.manifest: Manifest | None = None
 
     def __enter__(self) -> "IncrementalOutput":
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        if self.target.is_dir():
-            self._old = _read_manifest(self.manifest_path, self.target)
+        self.manifest = Manifest(manifest_folder(self.cache_dir, self.target), self.target,
+                                 fresh=self.clean)
         self._stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-",
                                             dir=self.target.parent))
         return self
@@ -61,52 +99,58 @@ class IncrementalOutput:
     def stage(self) -> Path:
         return self._stage
 
-    def needs(self, relative: str, key: str) -> bool:
-        """Register ``relative`` for this build; False when its key and the file on disk are
-        as recorded, so it need not even be rendered."""
+    def keep_unit(self, unit: str, unit_key: str):
+        """The unit's products from the last build if its key is unchanged (its files are then
+        kept as they are), else None."""
+        if self.manifest.unit_keys.get(unit) != unit_key:
+            return None
+        products = self.manifest.products(unit)
+        if products is None:
+            return None
+        self._unit_keys[unit] = unit_key
+        self.report.unchanged += len(products.get("paths", ()))
+        return products
+
+    def unit_key(self, unit: str) -> str:
+        return self._unit_keys[unit]
+
+    def open_unit(self, unit: str, unit_key: str, products) -> None:
+        self._unit_keys[unit] = unit_key
+        self._new[unit] = {}
+        self._products[unit] = products
+
+    def needs(self, unit: str, relative: str, key: str) -> bool:
+        """Register ``relative``; False when its key is as recorded (not even rendered)."""
         relative = _safe_relative(relative)
-        if relative in self._seen:
+        files = self._new[unit]
+        if relative in files:
             raise ValueError(f"two pages want the same file: {relative}")
-        self._seen.add(relative)
-        old = self._old.get(relative)
-        if old and old[0] == key and old[1:3] == self._stat(relative):
-            self._new[relative] = old
+        old = self.manifest.files(unit).get(relative)
+        if old and old[0] == key:
+            files[relative] = old
             self.report.unchanged += 1
             return False
+        files[relative] = (key, None)
         return True
 
-    def old_digest(self, relative: str) -> str | None:
-        """Hash of what is on disk for ``relative``, if the file is as recorded."""
-        old = self._old.get(relative)
-        return old[3] if old and old[1:3] == self._stat(relative) else None
+    def old_digest(self, unit: str, relative: str) -> str | None:
+        old = self.manifest.files(unit).get(relative)
+        return old[1] if old else None
 
-    def store(self, relative: str, key: str, content: str | bytes) -> None:
-        """Stage ``content`` for ``relative`` unless the file already holds those bytes."""
-        digest, size, written = stage_file(self._stage, relative, content,
-                                           self.old_digest(relative))
-        self.record(relative, key, digest, size, written)
-
-    def record(self, relative: str, key: str, digest: str, size: int, written: bool) -> None:
-        """Account for a file staged (or found identical) by this or another process."""
+    def record(self, unit: str, relative: str, key: str, digest: str, size: int,
+               written: bool) -> None:
+        self._new[unit][relative] = (key, digest)
         if written:
             self._staged.append(relative)
-            self._new[relative] = [key, None, None, digest]
             self.report.written += 1
             self.report.bytes_written += size
         else:
-            self._new[relative] = [key, *self._stat(relative), digest]
             self.report.unchanged += 1
 
-    def offer(self, relative: str, key: str, render: Callable[[], str | bytes]) -> None:
-        if self.needs(relative, key):
-            self.store(relative, key, render())
-
-    def _stat(self, relative: str):
-        try:
-            st = os.stat(self.target / relative)
-        except OSError:
-            return None
-        return [st.st_size, st.st_mtime_ns]
+    def store(self, unit: str, relative: str, key: str, content) -> None:
+        digest, size, written = stage_file(self._stage, relative, content,
+                                           self.old_digest(unit, relative))
+        self.record(unit, relative, key, digest, size, written)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
@@ -116,9 +160,17 @@ class IncrementalOutput:
         return False
 
     def _commit(self) -> None:
-        if not self.target.is_dir():
+        if self.clean:
+            old = None
+            if self.target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-",
+                                            dir=self.target.parent))
+                os.rmdir(old)
+                os.replace(self.target, old)
             os.replace(self._stage, self.target)
             self.target.chmod(0o755)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
         else:
             for relative in self._staged:
                 destination = self.target / relative
@@ -126,15 +178,43 @@ class IncrementalOutput:
                 os.replace(self._stage / relative, destination)
             shutil.rmtree(self._stage, ignore_errors=True)
             self._remove_stale()
-        for relative in self._staged:
-            self._new[relative][1:3] = self._stat(relative)
-        _write_manifest(self.manifest_path, self.target, self._new)
+        self.manifest.save(self._unit_keys, self._new, self._products)
 
     def _remove_stale(self) -> None:
+        if not self.manifest.known:
+            self._remove_unlisted()
+            return
+        stale = []
+        for unit in set(self.manifest.unit_keys) | set(self._new):
+            if unit in self._unit_keys and unit not in self._new:
+                continue  # kept as a whole
+            old = self.manifest.files(unit)
+            new = self._new.get(unit, {})
+            stale.extend(path for path in old if path not in new)
+        folders = set()
+        for relative in sorted(stale):
+            if any(relative in files for files in self._new.values()):
+                continue  # moved to another unit
+            path = self.target / relative
+            if path.exists():
+                path.unlink()
+                self.report.removed += 1
+                folders.add(path.parent)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            while folder != self.target and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+
+    def _remove_unlisted(self) -> None:
+        """Without a manifest: delete whatever this build did not produce."""
+        produced = {path for files in self._new.values() for path in files}
+        for unit, key in self._unit_keys.items():
+            if unit not in self._new:
+                produced.update(self.manifest.files(unit))
         for folder, dirs, files in os.walk(self.target, topdown=False):
             for name in files:
                 path = Path(folder, name)
-                if path.relative_to(self.target).as_posix() not in self._seen:
+                if path.relative_to(self.target).as_posix() not in produced:
                     path.unlink()
                     self.report.removed += 1
             if folder != str(self.target) and not os.listdir(folder):
@@ -144,7 +224,7 @@ class IncrementalOutput:
 def stage_file(stage: Path, relative: str, content: str | bytes,
                old_digest: str | None) -> tuple[str, int, bool]:
     """Write ``content`` under ``stage`` unless its hash equals ``old_digest``; returns
-    (hash, size, written). Safe to call from worker processes."""
+    (hash, size, written)."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     digest = hashlib.sha256(data).hexdigest()
     if digest == old_digest:
@@ -163,25 +243,26 @@ def _safe_relative(relative: str) -> str:
     return path.as_posix()
 
 
-def manifest_path_for(cache_dir: Path, target: Path) -> Path:
+def manifest_folder(cache_dir: Path, target: Path) -> Path:
     """One manifest per output folder, so building into two folders keeps two caches."""
     tag = hashlib.sha256(str(Path(target).absolute()).encode()).hexdigest()[:16]
-    return Path(cache_dir) / f"output-{tag}.json"
+    return Path(cache_dir) / f"output-{tag}"
 
 
-def _read_manifest(path: Path, target: Path) -> dict:
+def _tag(unit: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in unit)
+
+
+def _load(path: Path):
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if data.get("version") != MANIFEST_VERSION or data.get("target") != str(target):
-        return {}
-    return data.get("files", {})
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
 
 
-def _write_manifest(path: Path, target: Path, files: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _dump(path: Path, data) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"version": MANIFEST_VERSION, "target": str(target),
-                                     "files": files}, sort_keys=True), encoding="utf-8")
+    with open(temporary, "wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temporary, path)
