@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                               "SOURCE_DATE_EPOCH when set)")
         sub.add_argument("--out", type=Path, default=None,
                          help="output folder (default: output/)")
+        sub.add_argument("--clean", action="store_true",
+                         help="ignore what earlier builds recorded and write every file "
+                              "afresh (after output/ was changed by hand)")
         sub.add_argument("--base-url", default=None,
                          help="address the site is published at, e.g. https://host/erjian/ "
                               "(default: base_url in content/site.yaml)")
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         from erjian.serve import serve
 
         return serve(root, out, today, args.port, args.base_url)
-    return _build(root, out, today, args.base_url)
+    return _build(root, out, today, args.base_url, args.clean)
 
 
 def _insert_default_command(argv: list[str]) -> list[str]:
@@ -116,13 +119,14 @@ def _insert_default_command(argv: list[str]) -> list[str]:
     return ["build"] + argv
 
 
-def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None) -> int:
+def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
+           clean: bool = False) -> int:
     from erjian.pipeline import build
     from erjian.report import ProgressBar
 
     progress = ProgressBar(sys.stderr)
     try:
-        result = build(root, out, today, progress=progress, base_url=base_url)
+        result = build(root, out, today, progress=progress, base_url=base_url, clean=clean)
     except SiteError as exc:
         progress.clear()
         print(exc.report(), file=sys.stderr)

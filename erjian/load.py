@@ -50,18 +50,23 @@ class _InputError(Exception):
 _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
-class _SiteLoader(yaml.SafeLoader):
-    """Safe loader building LineDict/LineList and rejecting what the site does not allow."""
+_Base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+MAX_DEPTH = 100
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+
+class _SiteLoader(_Base):
+    """Safe loader (libyaml's parser when available) building LineDict/LineList and rejecting
+    what the site does not allow."""
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects or node in self.recursive_objects:
             raise _InputError(
-                event.start_mark.line + 1,
-                f"alias '*{event.anchor}' is not allowed",
-                "write the value out in full; anchors and aliases are not supported",
+                node.start_mark.line + 1,
+                "the value anchored here (&name) is used again through an alias (*name); "
+                "aliases are not allowed",
+                "write the value out in full each time",
             )
-        return super().compose_node(parent, index)
+        return super().construct_object(node, deep)
 
     def construct_yaml_map(self, node):
         data = LineDict()
@@ -146,8 +151,40 @@ def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
         )
 
 
+def _too_deep(text: str) -> bool:
+    """Flow collections nested deeper than any site file needs (and deep enough to exhaust
+    the parser's stack)."""
+    if text.count("[") + text.count("{") < MAX_DEPTH:
+        return False
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}" and depth:
+            depth -= 1
+    return False
+
+
+def _tab_near(text: str, mark) -> bool:
+    """True when the line the parser stopped at (or the one before) is indented with tabs."""
+    if mark is None:
+        return "\t" in text
+    lines = text.splitlines()
+    for index in (mark.line, mark.line - 1):
+        if 0 <= index < len(lines):
+            line = lines[index]
+            if "\t" in line[: len(line) - len(line.lstrip())]:
+                return True
+    return False
+
+
 def parse_yaml(text: str, display: str, first_line: int = 1):
     """Parse YAML text; returns (data, problem). ``first_line`` offsets reported lines."""
+    if _too_deep(text):
+        return None, Problem(display, None, None, "is nested too deeply to be site data",
+                             f"no list or mapping needs more than {MAX_DEPTH} levels")
     try:
         data = yaml.load(text, Loader=_SiteLoader)  # noqa: S506 - _SiteLoader is a SafeLoader
     except _InputError as exc:
@@ -156,8 +193,8 @@ def parse_yaml(text: str, display: str, first_line: int = 1):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
         message = f"is not valid YAML: {exc.problem or exc.context}"
-        hint = ("indent with spaces, not tabs" if "'\\t'" in str(exc) or "tab" in str(exc)
-                else "check the indentation and the ':' after each key")
+        hint = ("indent with spaces, not tabs" if _tab_near(text, mark) else
+                "check the indentation and the ':' after each key")
         return None, Problem(display, line, None, message, hint)
     except yaml.YAMLError as exc:
         return None, Problem(display, None, None, f"is not valid YAML: {exc}")

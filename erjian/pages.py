@@ -13,6 +13,7 @@ from typing import Optional
 from . import models as m
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
+from .memo import NO_MEMO, Memo, library_version
 from .resolve import Region, ResolvedSite, derive_stem
 
 
@@ -31,10 +32,12 @@ class RegionView:
 
 
 class Planner:
-    """Computes every region's schedule on ``today``, sharing calendars and cycles."""
+    """Computes every region's schedule on ``today``, sharing calendars and cycles.
+    Calendars are kept in ``memo`` between runs, keyed by the data and library versions
+    they are built from."""
 
-    def __init__(self, site: ResolvedSite, today: dt.date):
-        self.site, self.today = site, today
+    def __init__(self, site: ResolvedSite, today: dt.date, memo: Memo = NO_MEMO):
+        self.site, self.today, self.memo = site, today, memo
         inputs = site.input
         years = [e.year for r in site.regions for e in r.exams]
         self.first_year = min([*inputs.site.calendar_years, *years])
@@ -47,8 +50,11 @@ class Planner:
         if key not in self._calendars:
             inputs = self.site.input
             layers = [inputs.layers[slug] for slug in key]
-            self._calendars[key] = build_calendar(layers, inputs.calendar_years,
-                                                  self.first_year, self.last_year)
+            data = {slug: inputs.calendar_years.get(slug, {}) for slug in key}
+            memo_key = ("calendar", repr(layers), repr(data), self.first_year, self.last_year,
+                        library_version("holidays"), library_version("hijridate"))
+            self._calendars[key] = self.memo.get(memo_key, lambda: build_calendar(
+                layers, data, self.first_year, self.last_year))
         return self._calendars[key]
 
     def view(self, region: Region) -> RegionView:
@@ -68,17 +74,22 @@ class Planner:
         return RegionView(region, cycle, upcoming, layers)
 
 
-def search_terms(region: Region) -> str:
+def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
     """What the home page's filter matches: the names, their full pinyin and initials
     (塔城地区 → tacheng, tachengdiqu, tc, tcdq), and the slugs."""
-    from pypinyin import Style, lazy_pinyin
-
     names = {region.name, derive_stem(region.name)}
     terms = set(names) | {region.slug, region.province.slug, region.province.short_name}
     for name in names:
-        terms.add("".join(lazy_pinyin(name)).lower())
-        terms.add("".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower())
+        terms.update(memo.get(("pinyin", name, library_version("pypinyin")),
+                              lambda name=name: _pinyin_forms(name)))
     return " ".join(sorted(t for t in terms if t))
+
+
+def _pinyin_forms(name: str) -> tuple[str, str]:
+    from pypinyin import Style, lazy_pinyin
+
+    return ("".join(lazy_pinyin(name)).lower(),
+            "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower())
 
 
 def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> dict | None:

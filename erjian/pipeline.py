@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from . import models as m
 from .errors import Problem
+from .memo import Memo
 from .feeds import atom_feed, calendar_template, fill_calendar, robots, sitemap
 from .pages import Planner, RegionView, api_record, exam_event_ld, search_terms
 from .render import Renderer, render_markdown_body
@@ -115,16 +116,18 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     site = resolve(read_site(root, cache_dir=cache_dir))
     if base_url:
         site.input.site = replace(site.input.site, base_url=base_url)
-    planner = Planner(site, today)
-    views = {r.key: planner.view(r) for r in site.regions}
+    memo = Memo(cache_dir / "memo.pickle")
+    planner = Planner(site, today, memo)
     fingerprint = digest(_files_digest(root / "templates", root / "content" / "guide",
-                                       root / "content" / "site.yaml", PACKAGE_DIR), today,
-                         site.input.site)
-    renderer = Renderer(root / "templates", site.input.site, site.input.sections, root)
-    plan = SiteJobs(renderer, site, views, planner, today, root, fingerprint)
+                                       root / "content" / "site.yaml", root / "calendars",
+                                       PACKAGE_DIR), today, site.input.site)
+    renderer = Renderer(root / "templates", site.input.site, site.input.sections, root,
+                        cache_dir=cache_dir)
+    plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
     with IncrementalOutput(out, cache_dir, clean=clean) as output:
         jobs = plan.jobs(output)
         _run(output, jobs, progress, workers or default_workers(), plan.total_files)
+    memo.save()
     from .checks import unique
 
     warnings = unique(site.warnings + plan.warnings)
@@ -142,21 +145,19 @@ def default_workers() -> int:
 _JOBS: list = []   # set before forking workers, which inherit it
 
 
-def _render_chunk(items):
-    """In a worker: render jobs; send back the bytes only where they differ from disk."""
+def _render_chunk(task):
+    """In a worker: render jobs and write the ones whose bytes changed into the stage."""
+    stage, items = task
     done = []
     for index, old in items:
-        content = _JOBS[index][3]()
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        file_digest = hashlib.sha256(data).hexdigest()
-        done.append((index, file_digest, len(data), None if file_digest == old else data))
+        _, path, _, render = _JOBS[index]
+        done.append((index, *stage_file(stage, path, render(), old)))
     return done
 
 
 def _run(output: IncrementalOutput, jobs, progress, workers: int, total: int) -> None:
-    """Render the jobs that need it. Workers only render: concurrent writers slow a
-    filesystem down (measured here: two processes writing the site take 2.6× as long as
-    one), so this process does all the writing while the workers render the next chunks."""
+    """Render the jobs that need it, on every core when there are many: forked workers
+    inherit the planned site, render, and write into the staging folder themselves."""
     global _JOBS
     todo = [(i, output.old_digest(unit, path)) for i, (unit, path, key, _) in enumerate(jobs)]
     done = total - len(todo)
@@ -166,14 +167,12 @@ def _run(output: IncrementalOutput, jobs, progress, workers: int, total: int) ->
         _JOBS = jobs
         gc.freeze()   # keep forked workers from copying the parent's heap for the collector
         try:
-            chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+            chunks = [(output.stage, todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for results in pool.imap(_render_chunk, chunks):
-                    for index, file_digest, size, data in results:
+                for results in pool.imap_unordered(_render_chunk, chunks):
+                    for index, file_digest, size, written in results:
                         unit, path, key, _ = jobs[index]
-                        if data is not None:
-                            stage_file(output.stage, path, data, None)
-                        output.record(unit, path, key, file_digest, size, data is not None)
+                        output.record(unit, path, key, file_digest, size, written)
                     done += len(results)
                     if progress:
                         progress(done, total)
@@ -200,29 +199,47 @@ class SiteJobs:
     whose files are skipped as a whole when its key is unchanged, and one for the site-wide
     pages, which are assembled from the provinces' cached products."""
 
-    def __init__(self, renderer: Renderer, site: ResolvedSite, views: dict[str, RegionView],
-                 planner: Planner, today: dt.date, root: Path, fingerprint: str):
-        self.renderer, self.site, self.views = renderer, site, views
-        self.planner, self.today, self.root = planner, today, root
-        self.fingerprint = fingerprint
+    def __init__(self, renderer: Renderer, site: ResolvedSite, planner: Planner,
+                 today: dt.date, root: Path, fingerprint: str, memo: Memo):
+        self.renderer, self.site, self.planner = renderer, site, planner
+        self.today, self.root, self.fingerprint, self.memo = today, root, fingerprint, memo
         self.keys = Keys()
-        self.view_keys = {key: self.keys.region(view) for key, view in views.items()}
-        self.children: dict[str, list[RegionView]] = {}
-        self.top_level: dict[str, list[RegionView]] = {p.slug: [] for p in site.provinces}
+        self._views: dict[str, RegionView] = {}
+        self._view_keys: dict[str, str] = {}
+        self.regions = {r.key: r for r in site.regions}
+        self.children_keys: dict[str, list[str]] = {}
+        self.top_keys: dict[str, list[str]] = {p.slug: [] for p in site.provinces}
         for region in site.regions:
-            view = views[region.key]
-            if region.parent and f"{region.province.slug}/{region.parent}" in views:
-                self.children.setdefault(f"{region.province.slug}/{region.parent}",
-                                         []).append(view)
+            parent = f"{region.province.slug}/{region.parent}" if region.parent else None
+            if parent in self.regions:
+                self.children_keys.setdefault(parent, []).append(region.key)
             else:
-                self.top_level[region.province.slug].append(view)
+                self.top_keys[region.province.slug].append(region.key)
         self.fragments: dict[tuple, object] = {}
         self.products: dict[str, dict] = {}
         self.warnings: list[Problem] = []
         self.total_files = 0
         self._list: list = []
         self._unit = SITE_UNIT
+        self._paths: list[str] = []
         self._output: IncrementalOutput | None = None
+
+    def view(self, key: str) -> RegionView:
+        """A region's computed schedule, worked out only for provinces that are rebuilt."""
+        if key not in self._views:
+            self._views[key] = self.planner.view(self.regions[key])
+        return self._views[key]
+
+    def view_key(self, key: str) -> str:
+        if key not in self._view_keys:
+            self._view_keys[key] = self.keys.region(self.view(key))
+        return self._view_keys[key]
+
+    def children(self, view: RegionView) -> list[RegionView]:
+        return [self.view(k) for k in self.children_keys.get(view.region.key, [])]
+
+    def top_level(self, province: str) -> list[RegionView]:
+        return [self.view(k) for k in self.top_keys[province]]
 
     def add(self, path: str, key, render) -> None:
         """Count the file; queue it for rendering unless its key shows it is unchanged."""
@@ -242,13 +259,13 @@ class SiteJobs:
 
     def parent_of(self, view: RegionView) -> RegionView | None:
         region = view.region
-        return self.views.get(f"{region.province.slug}/{region.parent}") if region.parent \
-            else None
+        key = f"{region.province.slug}/{region.parent}" if region.parent else None
+        return self.view(key) if key in self.regions else None
 
     def siblings_of(self, view: RegionView) -> list[RegionView]:
         parent = self.parent_of(view)
-        group = (self.children[parent.region.key] if parent else
-                 self.top_level[view.region.province.slug])
+        group = self.children(parent) if parent else self.top_level(
+            view.region.province.slug)
         return [v for v in group if v is not view]
 
     def jobs(self, output: IncrementalOutput) -> list:
@@ -261,12 +278,12 @@ class SiteJobs:
     # -- one province ------------------------------------------------------------------------
 
     def _province_unit(self, province: m.Province) -> None:
+        """A province's files, from a key over its inputs: its folder under regions/, the
+        notices that name it or its regions, and the site-wide fingerprint."""
         site = self.site
-        views = [self.views[r.key] for r in site.regions_by_province[province.slug]]
         notices = _province_notices(site, province)
-        unit_key = digest(self.fingerprint, self.keys.of(province),
-                          [self.view_keys[v.region.key] for v in views],
-                          [v.region.parent for v in views], notices)
+        unit_key = digest(self.fingerprint, _files_digest(self.root / "regions" /
+                                                          province.slug), notices)
         kept = self._output.keep_unit(province.slug, unit_key)
         if kept is not None:
             self.products[province.slug] = kept
@@ -274,15 +291,16 @@ class SiteJobs:
             self.warnings.extend(kept["warnings"])
             return
         self._unit, self._paths = province.slug, []
+        views = [self.view(r.key) for r in site.regions_by_province[province.slug]]
         products = self._province_products(province, views)
         self._output.open_unit(province.slug, unit_key, products)
         summary = _province_summary(views)
-        top = self.top_level[province.slug]
+        top = self.top_level(province.slug)
         self.add(f"{province.slug}/index.html", (province, unit_key),
                  self.page("province.html", f"{province.slug}/", province=province,
-                           summary=summary, top_level=top, children={
-                               v.region.key: self.children.get(v.region.key, [])
-                               for v in top}, notices=notices))
+                           summary=summary, top_level=top,
+                           children={v.region.key: self.children(v) for v in top},
+                           notices=notices))
         self.add(f"{province.slug}/feed.xml", notices,
                  lambda: _feed(self.renderer, f"{province.short_name}二建通知",
                                f"{province.slug}/feed.xml", f"{province.slug}/", notices,
@@ -305,10 +323,10 @@ class SiteJobs:
         return {
             "home": Markup(renderer.page("_home_province.html", province=province,
                                          summary=summary,
-                                         top_level=self.top_level[province.slug],
+                                         top_level=self.top_level(province.slug),
                                          today=self.today)),
             "api": records,
-            "search": [_search_entry(self.site, view) for view in views],
+            "search": [_search_entry(self.site, view, self.memo) for view in views],
             "timeline": _timeline_rows(province, views),
             "regions": {v.region.key: (v.region.name, v.region.path) for v in views},
             "warnings": province_warnings(self.site, province, views, self.today),
@@ -319,10 +337,10 @@ class SiteJobs:
         notices = self.site.notices_by_region[region.key]
         parent = self.parent_of(view)
         siblings = self.siblings_of(view)
-        children = self.children.get(region.key, [])
+        children = self.children(view)
         relatives = (self.relatives_key([parent] if parent else []),
                      self.relatives_key(siblings), self.relatives_key(children))
-        page_key = (self.view_keys[region.key], relatives, notices)
+        page_key = (self.view_key(region.key), relatives, notices)
         regions_of = lambda views: [v.region for v in views]  # noqa: E731
         self.add(f"{region.path}index.html", page_key,
                  self.page("region.html", region.path, view=view, province=province,
@@ -334,7 +352,7 @@ class SiteJobs:
                      lambda view=view, specialty=specialty, path=path: self._guide(
                          province, view, specialty, parent, siblings, children, notices,
                          path))
-            self.add(f"{path}schedule.ics", (self.view_keys[region.key], specialty.code),
+            self.add(f"{path}schedule.ics", (self.view_key(region.key), specialty.code),
                      lambda view=view, specialty=specialty, path=path: fill_calendar(
                          self._fragment(("ics", id(view.cycle), province.slug, specialty.code),
                                         lambda: calendar_template(view, specialty, self.today),
@@ -459,7 +477,7 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
     return first if same else None
 
 
-def _search_entry(site: ResolvedSite, view: RegionView) -> list:
+def _search_entry(site: ResolvedSite, view: RegionView, memo: Memo) -> list:
     """[name, page path, search terms, where] for the home page's filter."""
     region = view.region
     where = region.province.short_name
@@ -468,7 +486,7 @@ def _search_entry(site: ResolvedSite, view: RegionView) -> list:
                        if r.slug == region.parent), None)
         if parent:
             where += f" · {parent.name}"
-    return [region.name, region.path, search_terms(region), where]
+    return [region.name, region.path, search_terms(region, memo), where]
 
 
 def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:

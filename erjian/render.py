@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import markdown
-from jinja2 import (Environment, FileSystemLoader, StrictUndefined, TemplateError,
-                    TemplateSyntaxError, meta, select_autoescape)
+from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
+                    TemplateError, TemplateSyntaxError, meta, select_autoescape)
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -44,6 +43,8 @@ def cn_short_date(day: dt.date) -> str:
 
 
 def markdown_to_html(text: str) -> str:
+    import markdown
+
     return markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
 
 
@@ -59,10 +60,15 @@ class CompiledSection:
 class Renderer:
     """Holds the compiled templates; ``page`` renders one page to text."""
 
-    def __init__(self, templates_dir: Path, site: m.SiteConfig, sections, display_root: Path):
+    def __init__(self, templates_dir: Path, site: m.SiteConfig, sections, display_root: Path,
+                 cache_dir: Path | None = None):
         self.site = site
+        bytecode = None
+        if cache_dir is not None:
+            (Path(cache_dir) / "jinja").mkdir(parents=True, exist_ok=True)
+            bytecode = FileSystemBytecodeCache(str(Path(cache_dir) / "jinja"))
         self.env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
+            loader=FileSystemLoader(str(templates_dir)), bytecode_cache=bytecode,
             autoescape=select_autoescape(["html", "xml"], default_for_string=True),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True)
@@ -73,7 +79,8 @@ class Renderer:
                                 milestones_json=milestones_json)
         self._base_path, self._base_url = site.base_path, site.base_url
         self.env.filters["jsonld"] = json_ld
-        self.sections = self._compile_sections(sections)
+        self._raw_sections = sections
+        self._sections = None
         self.templates_dir = templates_dir
         self.display_root = display_root
 
@@ -112,6 +119,14 @@ class Renderer:
         if problems:
             raise SiteError(problems)
         return compiled
+
+    @property
+    def sections(self) -> list[CompiledSection]:
+        """The shared guide text, compiled on first use (Markdown is not even imported by a
+        build that renders no guide page)."""
+        if self._sections is None:
+            self._sections = self._compile_sections(self._raw_sections)
+        return self._sections
 
     def fill_sections(self, values: dict, cache: dict | None = None
                       ) -> list[tuple[CompiledSection, Markup]]:

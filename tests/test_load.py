@@ -24,7 +24,20 @@ def test_duplicate_key_is_an_error_naming_both_lines():
 def test_aliases_are_refused():
     text = "a: &x [1, 2]\nb: *x\n"
     data, problem = parse_yaml(text, "r.yaml")
-    assert data is None and problem.line == 2 and "alias" in problem.message
+    assert data is None and problem.line == 1 and "alias" in problem.message
+
+
+def test_alias_bomb_is_refused_quickly():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, "
+              f"*a{i-1}, *a{i-1}, *a{i-1}]" for i in range(1, 10)]
+    data, problem = parse_yaml("\n".join(lines) + "\n", "bomb.yaml")
+    assert data is None and "alias" in problem.message
+
+
+def test_deep_nesting_is_refused():
+    data, problem = parse_yaml("a: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+    assert data is None and "nested too deeply" in problem.message
 
 
 def test_impossible_date_is_reported_with_its_line():

@@ -1,0 +1,52 @@
+"""A small persistent memo kept in the cache folder, for results that are slow to compute
+and fully determined by their key: the pinyin of a name, a working-day calendar built from
+given data and library versions. A stale or unreadable memo is simply started afresh."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from functools import lru_cache
+from pathlib import Path
+
+
+class Memo:
+    def __init__(self, path: Path | None):
+        self.path = Path(path) if path else None
+        self._data: dict = {}
+        self._dirty = False
+        if self.path and self.path.exists():
+            try:
+                self._data = pickle.loads(self.path.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+                self._data = {}
+
+    def get(self, key, compute):
+        try:
+            return self._data[key]
+        except KeyError:
+            value = self._data[key] = compute()
+            self._dirty = True
+            return value
+
+    def save(self) -> None:
+        if not (self.path and self._dirty):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_bytes(pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, self.path)
+        self._dirty = False
+
+
+NO_MEMO = Memo(None)
+
+
+@lru_cache(maxsize=None)
+def library_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
