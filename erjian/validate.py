@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import models as m
 from .errors import Problem, display_path
 from .load import LineDict, Loaded, load_markdown, load_yaml
-from .schema import Context, Invalid, Schema
+from .schema import SLUG_PATTERN, Context, Invalid, Schema
 
 
 @dataclass
@@ -241,14 +242,46 @@ def _read_divisions(path: Path, province: str, show, problems) -> list[m.RegionF
     if not path.exists():
         return []
     loaded = load_yaml(path, show(path))
-    values = _check(m.DIVISIONS_FILE, loaded, problems)
+    values = _fast_divisions(loaded) or _check(m.DIVISIONS_FILE, loaded, problems)
     if values is None:
         return []
     items = loaded.data["divisions"]
     return [m.RegionFile(name=d["name"], level=d["level"], province=province, slug=d["slug"],
-                         parent=d["parent"], overrides={}, file=show(path),
-                         line_of={"name": items.line_of(index)}, code=d["code"])
+                         parent=d.get("parent"), overrides={}, file=show(path),
+                         line_of={"name": items.line_of(index)}, code=d["code"],
+                         pinyin=d.get("pinyin"))
             for index, d in enumerate(values["divisions"])]
+
+
+_CODE = re.compile(r"\d{6}")
+_SLUG = re.compile(SLUG_PATTERN)
+_PINYIN = re.compile(r"[a-z0-9 ]+")
+_DIVISION_KEYS = {"code", "name", "level", "slug", "parent", "pinyin"}
+
+
+def _fast_divisions(loaded: Loaded) -> dict | None:
+    """The generated file's values when every record is plainly well formed; None sends the
+    file through the full schema check, which explains any problem precisely."""
+    data = loaded.data
+    if loaded.problem or not isinstance(data, dict) or set(data) != {"dataset", "divisions"}:
+        return None
+    items = data["divisions"]
+    if not isinstance(items, list):
+        return None
+    for item in items:
+        if not (isinstance(item, dict) and set(item) <= _DIVISION_KEYS
+                and isinstance(item.get("code"), str) and _CODE.fullmatch(item["code"])
+                and isinstance(item.get("name"), str) and 0 < len(item["name"]) <= 40
+                and item.get("level") in m.LEVELS
+                and isinstance(item.get("slug"), str) and _SLUG.fullmatch(item["slug"])
+                and (item.get("parent") is None or (isinstance(item["parent"], str)
+                                                    and _SLUG.fullmatch(item["parent"])))
+                and (item.get("pinyin") is None or (isinstance(item["pinyin"], str)
+                                                    and _PINYIN.fullmatch(item["pinyin"])))):
+            return None
+    if not isinstance(data["dataset"], dict):
+        return None
+    return {"dataset": data["dataset"], "divisions": items}
 
 
 def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
@@ -279,7 +312,8 @@ def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
             continue
         replaced.add(match.code)
         merged.append(replace(region, code=match.code, slug=region.slug or match.slug,
-                              parent=region.parent or match.parent))
+                              parent=region.parent or match.parent,
+                              pinyin=region.pinyin or match.pinyin))
     return merged + [g for g in generated if g.code not in replaced]
 
 

@@ -23,7 +23,7 @@ import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MANIFEST_VERSION = 2
 
@@ -114,43 +114,20 @@ class IncrementalOutput:
     def unit_key(self, unit: str) -> str:
         return self._unit_keys[unit]
 
-    def open_unit(self, unit: str, unit_key: str, products) -> None:
-        self._unit_keys[unit] = unit_key
-        self._new[unit] = {}
-        self._products[unit] = products
+    def unit_writer(self, unit: str, unit_key: str) -> "UnitWriter":
+        return UnitWriter(unit, unit_key, self._stage, self.manifest.files(unit))
 
-    def needs(self, unit: str, relative: str, key: str) -> bool:
-        """Register ``relative``; False when its key is as recorded (not even rendered)."""
-        relative = _safe_relative(relative)
-        files = self._new[unit]
-        if relative in files:
-            raise ValueError(f"two pages want the same file: {relative}")
-        old = self.manifest.files(unit).get(relative)
-        if old and old[0] == key:
-            files[relative] = old
-            self.report.unchanged += 1
-            return False
-        files[relative] = (key, None)
-        return True
-
-    def old_digest(self, unit: str, relative: str) -> str | None:
-        old = self.manifest.files(unit).get(relative)
-        return old[1] if old else None
-
-    def record(self, unit: str, relative: str, key: str, digest: str, size: int,
-               written: bool) -> None:
-        self._new[unit][relative] = (key, digest)
-        if written:
-            self._staged.append(relative)
-            self.report.written += 1
-            self.report.bytes_written += size
-        else:
-            self.report.unchanged += 1
-
-    def store(self, unit: str, relative: str, key: str, content) -> None:
-        digest, size, written = stage_file(self._stage, relative, content,
-                                           self.old_digest(unit, relative))
-        self.record(unit, relative, key, digest, size, written)
+    def merge(self, result: "UnitResult") -> None:
+        """Take over what a unit writer (in this process or a worker) did."""
+        if result.unit in self._new:
+            raise ValueError(f"unit built twice: {result.unit}")
+        self._unit_keys[result.unit] = result.unit_key
+        self._new[result.unit] = result.files
+        self._products[result.unit] = result.products
+        self._staged.extend(result.staged)
+        self.report.written += result.written
+        self.report.unchanged += result.unchanged
+        self.report.bytes_written += result.bytes_written
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
@@ -221,6 +198,58 @@ class IncrementalOutput:
                 os.rmdir(folder)
 
 
+@dataclass
+class UnitResult:
+    unit: str
+    unit_key: str
+    files: dict
+    staged: list
+    written: int
+    unchanged: int
+    bytes_written: int
+    products: object
+
+
+class UnitWriter:
+    """The files of one unit being rebuilt: says which need rendering and stages those whose
+    bytes changed. Works the same in a worker process; ``result()`` travels back."""
+
+    def __init__(self, unit: str, unit_key: str, stage: Path, old: dict):
+        self.unit, self.unit_key, self.stage, self.old = unit, unit_key, stage, old
+        self.files: dict = {}
+        self.staged: list = []
+        self.written = self.unchanged = self.bytes_written = 0
+
+    def needs(self, relative: str, key: str) -> bool:
+        """Register ``relative``; False when its key is as recorded (not even rendered)."""
+        _check_relative(relative)
+        if relative in self.files:
+            raise ValueError(f"two pages want the same file: {relative}")
+        old = self.old.get(relative)
+        if old and old[0] == key:
+            self.files[relative] = old
+            self.unchanged += 1
+            return False
+        self.files[relative] = (key, None)
+        return True
+
+    def store(self, relative: str, key: str, content) -> None:
+        old = self.old.get(relative)
+        digest, size, written = stage_file(self.stage, relative, content,
+                                           old[1] if old else None)
+        self.files[relative] = (key, digest)
+        if written:
+            self.staged.append(relative)
+            self.written += 1
+            self.bytes_written += size
+        else:
+            self.unchanged += 1
+
+    def result(self, products) -> UnitResult:
+        return UnitResult(self.unit, self.unit_key, self.files, self.staged, self.written,
+                          self.unchanged, self.bytes_written, products)
+
+
 def stage_file(stage: Path, relative: str, content: str | bytes,
                old_digest: str | None) -> tuple[str, int, bool]:
     """Write ``content`` under ``stage`` unless its hash equals ``old_digest``; returns
@@ -235,12 +264,12 @@ def stage_file(stage: Path, relative: str, content: str | bytes,
     return digest, len(data), True
 
 
-def _safe_relative(relative: str) -> str:
+def _check_relative(relative: str) -> None:
     """Refuse any page path that could land outside the output folder."""
-    path = PurePosixPath(relative)
-    if path.is_absolute() or ".." in path.parts or not path.parts or "" in path.parts:
+    parts = relative.split("/")
+    if (not relative or relative.startswith("/") or "\\" in relative or ".." in parts
+            or "" in parts or "." in parts):
         raise ValueError(f"unsafe output path: {relative!r}")
-    return path.as_posix()
 
 
 def manifest_folder(cache_dir: Path, target: Path) -> Path:
