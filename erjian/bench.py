@@ -25,11 +25,14 @@ PROVINCE_FILE = Path("regions/anhui/province.yaml")
 SERVED_PAGE = "xinjiang/tacheng/jidian/"
 
 
-def run_build(site: Path, out: Path, today: str) -> tuple[float, str]:
+def run_build(site: Path, out: Path, today: str, cache: Path | None = None
+              ) -> tuple[float, str]:
+    os.sync()   # start from a quiet disk: no writeback of the previous step in this timing
     started = time.perf_counter()
+    env = dict(os.environ, **({"ERJIAN_CACHE": str(cache)} if cache else {}))
     done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--root", str(site),
                            "--out", str(out), "--today", today],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - started, done.stdout.strip().splitlines()[-1]
 
 
@@ -38,6 +41,7 @@ def floor_seconds(out: Path, target: Path) -> tuple[float, int, int]:
     ``target`` (contents read into memory first, so only the writing is timed)."""
     files = [(p.relative_to(out), p.read_bytes()) for p in sorted(out.rglob("*"))
              if p.is_file()]
+    os.sync()
     started = time.perf_counter()
     for relative, data in files:
         path = target / relative
@@ -101,24 +105,31 @@ def main(argv=None) -> int:
         site = tmp / "site"
         for name in ("content", "regions", "calendars", "templates"):
             shutil.copytree(ROOT / name, site / name)
+        colds = [run_build(site, tmp / f"cold{n}", args.today, tmp / f"cache{n}")
+                 for n in range(2)]
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         out = tmp / "output"
         cold, cold_line = run_build(site, out, args.today)
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        colds.append((cold, cold_line))
+        cold = min(seconds for seconds, _ in colds)
         noop, noop_line = run_build(site, out, args.today)
         append(site / REGION_FILE, "note: 基准测试修改了这个地区。\n")
         region, region_line = run_build(site, out, args.today)
         append(site / PROVINCE_FILE, "note: 基准测试修改了这个省份。\n")
         province, province_line = run_build(site, out, args.today)
-        floor, files, size = floor_seconds(out, tmp / "floor")
+        floors = [floor_seconds(out, tmp / f"floor{n}") for n in range(3)]
+        floor, files, size = min(floors)
         pages = sum(1 for _ in out.rglob("index.html"))
         latencies = [] if args.no_serve else serve_latency(site, tmp / "served", args.today)
 
     command = "make bench (python -m erjian.bench)"
     print(f"national site: {files} files ({pages} HTML pages), {size / 1e6:.1f} MB; "
           f"{os.cpu_count()} cores; figures from `{command}`")
-    print(f"floor (Python writing the same bytes):   {floor:7.2f} s")
+    print(f"floor (Python writing the same bytes):   {floor:7.2f} s  (best of "
+          + ", ".join(f"{f[0]:.2f}" for f in floors) + ")")
     print(f"cold build:        {cold:7.2f} s  = {cold / floor:5.2f} × floor   "
-          f"({pages / cold:,.0f} pages/s, {files / cold:,.0f} files/s)   target ≤ 2 × floor")
+          f"({pages / cold:,.0f} pages/s, {files / cold:,.0f} files/s)   target ≤ 2 × floor"
+          "  (best of " + ", ".join(f"{c[0]:.2f}" for c in colds) + ")")
     print(f"no-op rebuild:     {noop:7.2f} s  = {noop / cold:6.1%} of cold  "
           f"= {noop / floor:5.2f} × floor   target ≤ 5 % of cold")
     print(f"one region edited: {region:7.2f} s  = {region / cold:6.1%} of cold  "

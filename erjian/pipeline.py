@@ -26,8 +26,8 @@ from markupsafe import Markup
 
 from . import models as m
 from .errors import Problem
-from .memo import Memo
 from .feeds import atom_feed, calendar_template, fill_calendar, robots, sitemap
+from .memo import Memo
 from .pages import Planner, RegionView, api_record, exam_event_ld, search_terms
 from .render import Renderer, render_markdown_body
 from .resolve import ResolvedSite, resolve
@@ -109,7 +109,7 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     ignores what earlier builds recorded and writes every file afresh."""
     started = time.perf_counter()
     root = Path(root)
-    cache_dir = Path(cache_dir or root / ".cache")
+    cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or root / ".cache")
     site = resolve(read_site(root, cache_dir=cache_dir))
     if base_url:
         site.input.site = replace(site.input.site, base_url=base_url)
@@ -119,7 +119,7 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
                                        root / "content" / "site.yaml", root / "calendars",
                                        PACKAGE_DIR), today, site.input.site)
     renderer = Renderer(root / "templates", site.input.site, site.input.sections, root,
-                        cache_dir=cache_dir)
+                        cache_dir=cache_dir, memo=memo)
     plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
     with IncrementalOutput(out, cache_dir, clean=clean) as output:
         plan.run(output, workers or default_workers(), progress)
@@ -241,6 +241,8 @@ class SiteJobs:
         done = total - sum(len(self.site.regions_by_province[slug]) + 1 for slug, _ in changed)
         if progress:
             progress(done, total)
+        for layers in {r.calendar_layers for r in self.site.regions}:
+            self.planner.calendar(layers)   # here, so that the memo keeps what is built
         size = {slug: len(self.site.regions_by_province[slug]) for slug, _ in changed}
         tasks = [(slug, key, output.unit_writer(slug, key))
                  for slug, key in sorted(changed, key=lambda c: -size[c[0]])]
@@ -345,7 +347,9 @@ class SiteJobs:
                      lambda view=view, specialty=specialty, path=path: self._guide(
                          province, view, specialty, parent, siblings, children, notices,
                          path))
-            self.add(f"{path}schedule.ics", (self.view_key(region.key), specialty.code),
+            ics_key = (region.name, region.key, self.keys.of(view.cycle), province.name,
+                       specialty.code)
+            self.add(f"{path}schedule.ics", ics_key,
                      lambda view=view, specialty=specialty, path=path: fill_calendar(
                          self._fragment(("ics", id(view.cycle), province.slug, specialty.code),
                                         lambda: calendar_template(view, specialty, self.today),

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from . import models as m
 from .errors import Problem, SiteError
+from .memo import library_version
 
 WEEKDAYS = "一二三四五六日"
 
@@ -61,8 +62,9 @@ class Renderer:
     """Holds the compiled templates; ``page`` renders one page to text."""
 
     def __init__(self, templates_dir: Path, site: m.SiteConfig, sections, display_root: Path,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, memo=None):
         self.site = site
+        self.memo = memo
         bytecode = None
         if cache_dir is not None:
             (Path(cache_dir) / "jinja").mkdir(parents=True, exist_ok=True)
@@ -105,7 +107,9 @@ class Renderer:
         sandbox.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
         compiled, problems = [], []
         for section in sections:
-            source = markdown_to_html(section.body)
+            source = (self.memo.get(("markdown", section.body, library_version("markdown")),
+                                    lambda body=section.body: markdown_to_html(body))
+                      if self.memo else markdown_to_html(section.body))
             try:
                 template = sandbox.from_string(source)
                 uses = tuple(sorted(meta.find_undeclared_variables(sandbox.parse(source))))
