@@ -8,7 +8,6 @@ the same input are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
 
 
 from . import models as m
@@ -154,10 +153,14 @@ def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
     return feed.atom_str(pretty=True)
 
 
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def sitemap(urls: list[str]) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"  <url><loc>{escape(url)}</loc></url>" for url in urls]
+    lines += [f"  <url><loc>{_xml_escape(url)}</loc></url>" for url in urls]
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
 

@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -251,6 +250,8 @@ class SiteJobs:
             _PLAN = self
             gc.freeze()   # keep forked workers from copying the heap for the collector
             try:
+                import multiprocessing
+
                 with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
                     for result in pool.imap_unordered(_unit_in_worker, tasks):
                         done = self._merge(output, result, done, total, progress)
@@ -304,6 +305,8 @@ class SiteJobs:
         for view in views:
             self._region_jobs(province, view)
         products["paths"] = self._paths
+        products["digests"] = {name: digest(products[name]) for name in
+                               ("api", "search", "home", "timeline", "regions", "paths")}
         return writer.result(products)
 
     def _province_products(self, province: m.Province, views: list[RegionView]) -> dict:
@@ -399,14 +402,17 @@ class SiteJobs:
         inputs = site.input
         self._writer, self._paths = writer, []
         notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
-        units = [output.unit_key(p.slug) for p in site.provinces]
         products = [self.products[p.slug] for p in site.provinces]
-        self.add("index.html", (units, notices[:10]),
+
+        def part(name: str) -> str:
+            """Changes only when some province's contribution to ``name`` changed."""
+            return digest([p["digests"][name] for p in products])
+        self.add("index.html", (part("home"), notices[:10]),
                  self.page("home.html", "", provinces=site.provinces,
                            fragments=[p["home"] for p in products], notices=notices[:10]))
-        self.add("api/search.json", units,
+        self.add("api/search.json", part("search"),
                  lambda: _json_lines([e for p in products for e in p["search"]]))
-        self.add("timeline/index.html", units,
+        self.add("timeline/index.html", part("timeline"),
                  lambda: _timeline_page(renderer, [r for p in products for r in p["timeline"]],
                                         today))
         planner = self.planner
@@ -429,18 +435,21 @@ class SiteJobs:
                  lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices,
                                today))
         self.add("404.html", (), self.page("404.html", "404.html"))
-        self.add("api/regions.json", units,
+        self.add("api/regions.json", part("api"),
                  lambda: _api_document([r for p in products for r in p["api"]], today))
         for asset in sorted((self.root / "templates" / "static").glob("*")):
             if asset.is_file():
                 data = asset.read_bytes()
                 self.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
                          lambda data=data: data)
-        own = [*self._paths, "sitemap.xml", "robots.txt"]
-        pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
-                       for path in p["paths"] if path.endswith("index.html"))
-        self.add("sitemap.xml", pages,
-                 lambda: sitemap([renderer.abs_url(p) for p in pages]))
+        own = list(self._paths)
+
+        def sitemap_text() -> str:
+            pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
+                           for path in p["paths"] if path.endswith("index.html"))
+            return sitemap([renderer.abs_url(p) for p in pages])
+
+        self.add("sitemap.xml", (part("paths"), own), sitemap_text)
         self.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
 
 

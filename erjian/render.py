@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
-                    TemplateError, TemplateSyntaxError, meta, select_autoescape)
+from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, FunctionLoader,
+                    StrictUndefined, TemplateError, TemplateSyntaxError, meta,
+                    select_autoescape)
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -41,6 +42,10 @@ def cn_date(day: dt.date, weekday: bool = True) -> str:
 
 def cn_short_date(day: dt.date) -> str:
     return f"{day.month}月{day.day}日"
+
+
+def _placeholders(env, source: str) -> tuple:
+    return tuple(sorted(meta.find_undeclared_variables(env.parse(source))))
 
 
 def markdown_to_html(text: str) -> str:
@@ -103,16 +108,24 @@ class Renderer:
                     for index, (label, path) in enumerate(crumbs, start=1)]}
 
     def _compile_sections(self, sections) -> list[CompiledSection]:
-        sandbox = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        """Markdown → HTML → sandboxed template, each step kept between builds (the memo for
+        the HTML and the placeholders used, Jinja's bytecode cache for the template)."""
+        sources = {}
+        sandbox = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
+                                       loader=FunctionLoader(lambda name: sources.get(name)),
+                                       bytecode_cache=self.env.bytecode_cache)
         sandbox.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
+        memo = self.memo
         compiled, problems = [], []
         for section in sections:
-            source = (self.memo.get(("markdown", section.body, library_version("markdown")),
-                                    lambda body=section.body: markdown_to_html(body))
-                      if self.memo else markdown_to_html(section.body))
+            source = (memo.get(("markdown", section.body, library_version("markdown")),
+                               lambda body=section.body: markdown_to_html(body))
+                      if memo else markdown_to_html(section.body))
+            sources[section.slug] = source
             try:
-                template = sandbox.from_string(source)
-                uses = tuple(sorted(meta.find_undeclared_variables(sandbox.parse(source))))
+                template = sandbox.get_template(section.slug)
+                uses = (memo.get(("uses", source), lambda: _placeholders(sandbox, source))
+                        if memo else _placeholders(sandbox, source))
             except TemplateSyntaxError as exc:
                 problems.append(Problem(section.file, exc.lineno, None,
                                         f"placeholder syntax error: {exc.message}",
