@@ -136,7 +136,9 @@ def main(argv=None) -> int:
           f"= {region / floor:5.2f} × floor   target ≤ 3 % of cold")
     print(f"one province edited:{province:6.2f} s  = {province / cold:6.1%} of cold  "
           f"= {province / floor:5.2f} × floor")
-    print(f"peak memory (largest process of the builds): {peak_kb / 1024:.0f} MB   "
+    workers = int(os.environ.get("ERJIAN_WORKERS") or os.cpu_count() or 1)
+    print(f"peak memory: largest process {peak_kb / 1024:.0f} MB; a build and its "
+          f"{workers} workers together at most {(workers + 1) * peak_kb / 1024:.0f} MB   "
           "target ≤ 600 MB")
     if latencies:
         print("live preview, region file saved → served page changed: " +

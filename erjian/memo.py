@@ -44,9 +44,14 @@ NO_MEMO = Memo(None)
 
 @lru_cache(maxsize=None)
 def library_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    """Identifies the installed copy of a library (its location and modification time),
+    without importing it or the slow ``importlib.metadata``."""
+    from importlib.util import find_spec
 
-    try:
-        return version(name)
-    except PackageNotFoundError:
+    spec = find_spec(name)
+    if spec is None or not spec.origin:
         return "?"
+    try:
+        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}"
+    except OSError:
+        return spec.origin

@@ -242,6 +242,8 @@ class SiteJobs:
             progress(done, total)
         for layers in {r.calendar_layers for r in self.site.regions}:
             self.planner.calendar(layers)   # here, so that the memo keeps what is built
+        if changed:
+            self.renderer.sections          # likewise for the compiled shared text
         size = {slug: len(self.site.regions_by_province[slug]) for slug, _ in changed}
         tasks = [(slug, key, output.unit_writer(slug, key))
                  for slug, key in sorted(changed, key=lambda c: -size[c[0]])]
