@@ -4,33 +4,17 @@ errors; ``--strict`` makes them fail the run (what a site repository's CI should
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from pathlib import Path
 
 from .errors import Problem, SiteError
-from .load import LineDict, load_yaml
+from .load import line_in_file
 from .pages import Planner
 
 STALE_AFTER_DAYS = 180
 
 
-@lru_cache(maxsize=256)
-def _lines(root: Path, file: str):
-    data = load_yaml(root / file, file).data
-    return data if isinstance(data, LineDict) else None
-
-
 def _line(root: Path, file: str, *path) -> int | None:
-    """Line of the value at ``path`` (keys and list indexes) in a YAML file, best effort."""
-    node, line = _lines(root, file), None
-    for step in path:
-        if isinstance(node, LineDict) and step in node:
-            line, node = node.line_of(step), node[step]
-        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
-            line, node = node.line_of(step), node[step]
-        else:
-            break
-    return line
+    return line_in_file(Path(root) / file, *path)
 
 
 def _own(owner, field: str) -> bool:

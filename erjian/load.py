@@ -229,3 +229,18 @@ def load_markdown(path: Path, display: str) -> Loaded:
     body_line = text[: match.end()].count("\n") + 1
     return Loaded(path, display, data=data, body=text[match.end():], body_line=body_line,
                   problem=problem)
+
+
+def line_in_file(path: Path, *keys) -> int | None:
+    """Line of the value at ``keys`` (mapping keys and list indexes) in a YAML file, best
+    effort; for messages about values that were valid when loaded but are refused later."""
+    loaded = load_yaml(Path(path), str(path))
+    node, line = loaded.data, None
+    for step in keys:
+        if isinstance(node, LineDict) and step in node:
+            line, node = node.line_of(step), node[step]
+        elif isinstance(node, LineList) and isinstance(step, int) and step < len(node):
+            line, node = node.line_of(step), node[step]
+        else:
+            break
+    return line

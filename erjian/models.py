@@ -459,6 +459,7 @@ class SiteConfig:
     base_url: str
     description: str
     calendar_years: tuple
+    official_domains: tuple = ()
 
     @property
     def base_path(self) -> str:
@@ -488,4 +489,9 @@ SITE = Schema("site", {
                                    minimum=2000, maximum=2100, default=2019),
     "last_calendar_year": Integer("Last year the working-day calendar covers.",
                                   minimum=2000, maximum=2100, default=2028),
+    "official_domains": ListOf(Text(pattern=r"[a-z0-9-]+(\.[a-z0-9-]+)+",
+                                    pattern_hint="a bare domain such as 'xjrsks.com.cn'"),
+                               "Reviewed official domains outside gov.cn that authority links "
+                               "may use (each with a comment saying who checked it and how).",
+                               default=list, unique=True),
 }, cross_check=_check_site, help="content/site.yaml.")

@@ -10,6 +10,8 @@ from typing import Optional
 
 from . import models as m
 from .errors import Problem, SiteError
+from .links import official_url_problem
+from .load import line_in_file
 from .validate import SiteInput
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州",
@@ -91,6 +93,7 @@ def resolve(site: SiteInput) -> ResolvedSite:
     problems: list[Problem] = []
     regions = _resolve_regions(site, problems)
     _check_layers(site, regions, problems)
+    _check_links(site, regions, problems)
     by_key = {r.key: r for r in regions}
     notices_by_region, announcements = _attach_notices(site, regions, by_key, problems)
     errors = site.errors + [p for p in problems if p.severity == "error"]
@@ -179,6 +182,27 @@ def _check_layers(site: SiteInput, regions: list[Region], problems: list[Problem
                 problems.append(Problem(owner.file, None, "calendar_layers",
                                         f"calendar layer '{layer}' does not exist",
                                         "known layers: " + ", ".join(sorted(site.layers))))
+
+
+def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:
+    """Authority links must pass the link policy (erjian.links); each is checked once, in
+    the file that sets it."""
+    reviewed = site.site.official_domains if site.site else ()
+    owners = [*site.provinces.values(),
+              *(r for r in regions if r.authorities is not r.province.authorities)]
+    seen = set()
+    for owner in owners:
+        for index, authority in enumerate(owner.authorities):
+            if (owner.file, index) in seen:
+                continue
+            seen.add((owner.file, index))
+            reason = official_url_problem(authority.url, reviewed)
+            if reason:
+                line = line_in_file(site.root / owner.file, "authorities", index, "url")
+                problems.append(Problem(owner.file, line, f"authorities[{index + 1}].url",
+                                        reason, "link only the official site itself; a "
+                                        "domain outside gov.cn must first be reviewed and "
+                                        "added to official_domains in content/site.yaml"))
 
 
 def _attach_notices(site, regions, by_key, problems):

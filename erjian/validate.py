@@ -7,11 +7,13 @@ editor fixes a whole batch at once instead of one error per build.
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import pickle
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import models as m
 from .errors import Problem, display_path
@@ -184,7 +186,8 @@ def _read_site_config(path: Path, show, problems) -> m.SiteConfig | None:
     if values is None:
         return None
     years = tuple(range(values["first_calendar_year"], values["last_calendar_year"] + 1))
-    return m.SiteConfig(values["title"], values["base_url"], values["description"], years)
+    return m.SiteConfig(values["title"], values["base_url"], values["description"], years,
+                        tuple(values["official_domains"]))
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -418,11 +421,37 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
                                     "rename it with lowercase latin letters, digits and "
                                     "hyphens, or set 'slug'"))
             continue
+        unsafe = _unsafe_links(loaded.body)
+        for offset, target in unsafe:
+            problems.append(Problem(show(path), loaded.body_line + offset, "body",
+                                    f"link to '{target[:60]}' is refused: only https://, "
+                                    "http:// and mailto: links and links within this site are "
+                                    "allowed", "link to the official page itself"))
+        if unsafe:
+            continue
         values["provinces"] = tuple(values["provinces"])
         values["regions"] = tuple(values["regions"])
         notices.append(m.Notice(slug=slug, body=loaded.body, file=show(path),
                                 line=loaded.body_line, **values))
     return notices
+
+
+_LINK_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
+                           r"|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", re.M)
+_SAFE_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _unsafe_links(body: str) -> list[tuple[int, str]]:
+    """Markdown link targets with a scheme other than http(s)/mailto (javascript:, data:,
+    …), with their line offset in the body."""
+    found = []
+    for match in _LINK_TARGETS.finditer(body):
+        target = next(g for g in match.groups() if g is not None)
+        compact = re.sub(r"[\s\x00-\x1f]", "", html.unescape(unquote(target))).lower()
+        scheme = re.match(r"[a-z][a-z0-9+.-]*:", compact)
+        if scheme and not compact.startswith(_SAFE_SCHEMES):
+            found.append((body[: match.start()].count("\n"), target))
+    return found
 
 
 def _read_sections(folder: Path, show, problems) -> list[Section]:

@@ -235,7 +235,8 @@ def test_hostile_text_is_escaped(site, tmp_path):
         'note: "<img src=x onerror=alert(1)>"\n', encoding="utf-8")
     (site / "content" / "notices" / "x.md").write_text(
         "---\ntitle: <b>t</b>\ndate: 2026-08-01\nkind: general\nregions: [anhui/x]\n---\n"
-        "<script>alert(2)</script>\n\n[点我](javascript:alert(3))\n", encoding="utf-8")
+        "<script>alert(2)</script>\n\n<img src=x onerror=alert(3)>\n\n"
+        "[官方](https://www.apta.gov.cn/)\n", encoding="utf-8")
     out = tmp_path / "out"
     assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")[0] == 0
     for page in ("anhui/x/jianzhu/index.html", "notices/x/index.html", "index.html"):
@@ -249,6 +250,8 @@ def test_hostile_text_is_escaped(site, tmp_path):
             assert "<" not in block
             json.loads(block)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;市" in read(out, "anhui/x/jianzhu/index.html")
+    notice = read(out, "notices/x/index.html")
+    assert '<a href="https://www.apta.gov.cn/" rel="noopener noreferrer">官方</a>' in notice
 
 
 def test_bad_today_argument_is_refused():

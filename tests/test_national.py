@@ -126,14 +126,14 @@ def test_a_province_change_reaches_all_its_regions(national_slice, tmp_path):
     shutil.copytree(out, target)
     path = work / "regions" / "hebei" / "province.yaml"
     path.write_text(path.read_text("utf-8").replace(
-        "authorities: []", "authorities:\n  - name: 河北人事考试网\n"
-        "    url: https://www.hebpta.com.cn/\n    role: scores"), encoding="utf-8")
+        "authorities: []", "authorities:\n  - name: 河北省人力资源和社会保障厅\n"
+        "    url: https://hrss.hebei.gov.cn/\n    role: scores"), encoding="utf-8")
     assert run_cli("--root", str(work), "--out", str(target), "--today", "2026-06-15")[0] == 0
     slugs = [d["slug"] for d in divisions(work, "hebei")["divisions"]]
     for slug in slugs:
         page = (target / "hebei" / slug / "kuangye" / "index.html").read_text("utf-8")
-        assert 'href="https://www.hebpta.com.cn/"' in page, slug
-    assert "hebpta" not in (target / "xinjiang" / "tacheng" / "kuangye" / "index.html"
+        assert 'href="https://hrss.hebei.gov.cn/"' in page, slug
+    assert "hrss.hebei" not in (target / "xinjiang" / "tacheng" / "kuangye" / "index.html"
                             ).read_text("utf-8")
 
 
