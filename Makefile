@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: build test serve check screenshots browser-deps bench import-divisions clean
 
@@ -32,16 +33,16 @@ node_modules/.installed: package.json
 # Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core.
 # Installing Chromium needs root, as on CI.
 browser-deps: node_modules/.installed
-	command -v chromium >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+	[ -n "$$ERJIAN_CHROMIUM" ] || command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
 
 test: $(VENV)/.installed-test browser-deps
 	$(PY) -m pytest -q
 
 # Chinese fonts only matter for pictures of pages; readers' devices bring their own.
 screenshots: $(VENV)/.installed-test browser-deps
-	fc-list 2>/dev/null | grep -qi "CJK" || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk)
+	fc-list 2>/dev/null | grep -qi "CJK" || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends fonts-noto-cjk)
 	$(PY) tests/screenshots.py
 
 # Builds the national site in a temporary folder and prints the figures of docs/performance.md.

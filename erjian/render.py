@@ -26,6 +26,12 @@ from .memo import library_version
 
 WEEKDAYS = "一二三四五六日"
 
+# Only this site's own script and stylesheet run; no inline script (JSON-LD blocks are data,
+# not executed), nothing from elsewhere, no forms, no plugins, no <base> rewriting.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self'; connect-src 'self'; base-uri 'none'; "
+                           "form-action 'none'; object-src 'none'")
+
 STATUS_LABELS = {
     "exam": {"upcoming": "未开始", "open": "考试中", "past": "已结束"},
     "release": {"upcoming": "尚未开始", "open": "预计窗口内", "announced": "已公布日期",
@@ -83,7 +89,7 @@ class Renderer:
         self.env.globals.update(url=self.url, abs_url=self.abs_url, site=site,
                                 status_labels=STATUS_LABELS, milestone_names=MILESTONE_NAMES,
                                 models=m, breadcrumb_ld=self.breadcrumb_ld,
-                                milestones_json=milestones_json)
+                                milestones_json=milestones_json, csp=CONTENT_SECURITY_POLICY)
         self._base_path, self._base_url = site.base_path, site.base_url
         self.env.filters["jsonld"] = json_ld
         self._raw_sections = sections

@@ -80,6 +80,8 @@ class Preview:
 
 def _respond(start_response, status: str, content_type: str, body: bytes):
     start_response(status, [("Content-Type", content_type), ("Cache-Control", "no-store"),
+                            ("X-Content-Type-Options", "nosniff"),
+                            ("Referrer-Policy", "no-referrer"),
                             ("Content-Length", str(len(body)))])
     return [body]
 

@@ -76,7 +76,10 @@ def test_page_renders_cleanly(browser, origin, name, size):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_no_serious_accessibility_violations(browser, origin, name, scheme):
     assert AXE.exists(), "axe-core is missing: run `make test` (npm install in tests/browser)"
-    context, page, _ = open_page(browser, origin, PAGES[name], PHONE, color_scheme=scheme)
+    # axe-core is injected by the test, so the site's own Content-Security-Policy (which
+    # allows no inline script) is bypassed for this context only
+    context, page, _ = open_page(browser, origin, PAGES[name], PHONE, color_scheme=scheme,
+                                 bypass_csp=True)
     page.goto(origin + PAGES[name], wait_until="load")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("""async () => {
@@ -177,4 +180,15 @@ def test_guide_page_prints_on_a4(browser, origin, tmp_path):
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
     assert data.startswith(b"%PDF") and 2 <= pages <= 8, pages
     assert problems == []
+    context.close()
+
+
+def test_content_security_policy_blocks_injected_inline_script(browser, origin):
+    context, page, problems = open_page(browser, origin, PAGES["guide"], PHONE)
+    page.goto(origin + PAGES["guide"], wait_until="load")
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.__injected = 1'; document.head.appendChild(s); }""")
+    assert page.evaluate("window.__injected") is None
+    assert any("Content Security Policy" in p for p in problems)
+    assert page.locator(".summary [data-status-kind]").count() == 1  # site.js still ran
     context.close()

@@ -201,3 +201,21 @@ def test_print_and_dark_styles_exist(built):
     assert "@media (prefers-color-scheme: dark)" in css and "@media print" in css
     assert "size: A4" in css
     assert "url(" not in css and "@import" not in css  # no fonts or files from elsewhere
+
+
+def test_every_outbound_link_carries_noopener_noreferrer(built):
+    outbound = 0
+    for page in html_pages(built):
+        for tag in re.findall(r"<a\s[^>]*href=\"https?://[^>]*>", page.read_text("utf-8")):
+            outbound += 1
+            assert 'rel="noopener noreferrer"' in tag, (page, tag)
+    assert outbound > 20
+
+
+def test_pages_carry_a_content_security_policy(built):
+    for page in html_pages(built):
+        html = page.read_text("utf-8")
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+        assert policy, page
+        assert "script-src 'self'" in policy.group(1) and "unsafe-inline" not in policy.group(1)
+        assert "default-src 'none'" in policy.group(1)

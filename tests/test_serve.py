@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -82,12 +81,43 @@ def test_preview_follows_edits_and_shows_errors_until_fixed(server):
     wait_for(port, lambda status, body: status == 200 and "修好了" in body)
 
 
+def raw_get(port, path):
+    """A request line sent as written (no client-side normalisation of '..')."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8", "replace")
+
+
 def test_preview_serves_nothing_outside_the_site(server):
     port, site, _ = server
-    (site.parent / "secret.txt").write_text("secret", encoding="utf-8")
-    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"):
-        status, body = fetch(port, path)
-        assert "secret" not in body and status == 404
+    (site.parent / "secret.txt").write_text("top secret", encoding="utf-8")
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt",
+                 "/%2e%2e%2f%2e%2e%2fsecret.txt", "/static/../../secret.txt",
+                 "/xinjiang/../../secret.txt", "//secret.txt", "/%252e%252e/secret.txt",
+                 "/..\\secret.txt", "/../../../../../../etc/passwd"):
+        status, body = raw_get(port, path)
+        assert "top secret" not in body and "root:" not in body, path
+        assert status == 404, (path, status)
+
+
+def test_preview_listens_on_loopback_only(server):
+    port, _, _ = server
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if int(hex_port, 16) == port and state == "0A":   # 0A: LISTEN
+                listening.append(address)
+    assert listening == ["0100007F"]   # 127.0.0.1, and nowhere else
 
 
 def test_connected_browser_is_told_to_reload(server):
