@@ -89,7 +89,8 @@ class Renderer:
         self.env.globals.update(url=self.url, abs_url=self.abs_url, site=site,
                                 status_labels=STATUS_LABELS, milestone_names=MILESTONE_NAMES,
                                 models=m, breadcrumb_ld=self.breadcrumb_ld,
-                                milestones_json=milestones_json, csp=CONTENT_SECURITY_POLICY)
+                                milestones_json=milestones_json,
+                                csp=Markup(CONTENT_SECURITY_POLICY))
         self._base_path, self._base_url = site.base_path, site.base_url
         self.env.filters["jsonld"] = json_ld
         self._raw_sections = sections
