@@ -32,11 +32,16 @@ class Memo:
     def save(self) -> None:
         if not (self.path and self._dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_bytes(pickle.dumps(self._data, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.path)
+        write_pickle(self.path, self._data)
         self._dirty = False
+
+
+def write_pickle(path: Path, data) -> None:
+    """Replace ``path`` with ``data`` pickled, atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(temporary, path)
 
 
 NO_MEMO = Memo(None)

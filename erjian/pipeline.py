@@ -32,7 +32,7 @@ from .render import Renderer, render_markdown_body
 from .resolve import ResolvedSite, resolve
 from .svg import WindowBar, cycle_timeline, national_timeline
 from .validate import read_site
-from .write import IncrementalOutput, WriteReport, stage_file
+from .write import IncrementalOutput, WriteReport
 
 API_VERSION = 1
 PACKAGE_DIR = Path(__file__).resolve().parent

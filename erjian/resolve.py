@@ -5,7 +5,7 @@ region → region), derive slugs, and attach notices and announced release dates
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Optional
 
 from . import models as m

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import pickle
 import re
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from urllib.parse import unquote
 from . import models as m
 from .errors import Problem, display_path
 from .load import LineDict, Loaded, load_markdown, load_yaml
+from .memo import write_pickle
 from .schema import SLUG_PATTERN, Context, Invalid, Schema
 
 
@@ -120,11 +120,7 @@ class InputCache:
     def save(self) -> None:
         if not (self.path and self.dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_bytes(pickle.dumps({"code": _code_version(), "files": self.entries},
-                                           protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.path)
+        write_pickle(self.path, {"code": _code_version(), "files": self.entries})
 
 
 def _code_version() -> str:

@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .memo import write_pickle
+
 MANIFEST_VERSION = 2
 
 
@@ -291,7 +293,4 @@ def _load(path: Path):
 
 
 def _dump(path: Path, data) -> None:
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "wb") as handle:
-        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
+    write_pickle(path, data)
