@@ -148,3 +148,12 @@ def test_parallel_build_equals_serial_build(national_slice, tmp_path, monkeypatc
                        cache_dir=tmp_path / f"cache{workers}")
         results[workers] = tree_digest(out)
     assert results[1] == results[2]
+
+
+def test_county_pages_name_their_city(national_slice):
+    _, out = national_slice
+    page = (out / "hebei" / "qiaoxi-zhangjiakou" / "jidian" / "index.html").read_text("utf-8")
+    assert "<h1>张家口市桥西区二级建造师（机电工程）" in page
+    crumbs = page[page.index('<nav class="breadcrumbs"'):page.index("</nav>", page.index(
+        '<nav class="breadcrumbs"'))]
+    assert crumbs.index("河北省") < crumbs.index("张家口市") < crumbs.index("桥西区")
