@@ -183,4 +183,7 @@ def _new(root: Path, args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)   # skip freeing every object one by one: the process ends here anyway

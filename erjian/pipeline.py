@@ -431,8 +431,10 @@ class SiteJobs:
         for notice in notices:
             regions = [names[k] for k in _notice_regions(site, notice)]
             self.add(f"notices/{notice.slug}/index.html", (notice, regions),
-                     self.page("notice.html", f"notices/{notice.slug}/", notice=notice,
-                               body=render_markdown_body(notice.body), regions=regions))
+                     lambda notice=notice, regions=regions: renderer.page(
+                         "notice.html", page_path=f"notices/{notice.slug}/", today=today,
+                         notice=notice, body=render_markdown_body(notice.body),
+                         regions=regions))
         self.add("feed.xml", notices,
                  lambda: _feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "", notices,
                                today))
