@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from .checks import unique
 from .errors import Problem
 from .jobs import SiteJobs, digest, files_digest
 from .memo import Memo
@@ -34,7 +35,6 @@ class BuildResult:
     warnings: list[Problem]
     seconds: float
     pages: int = 0
-    problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
         r = self.report
@@ -70,8 +70,6 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     with IncrementalOutput(out, cache_dir, clean=clean) as output:
         plan.run(output, workers or default_workers(), progress)
     memo.save()
-    from .checks import unique
-
     warnings = unique(site.warnings + plan.warnings)
     return BuildResult(output.report, warnings, time.perf_counter() - started,
                        plan.total_files)
