@@ -351,8 +351,10 @@ class SiteJobs:
                            fragments=[p["home"] for p in products], notices=notices[:10]))
         self.add("api/search.json", part("search"),
                  lambda: _json_lines([e for p in products for e in p["search"]]))
-        self.add("timeline/index.html", part("timeline"),
+        self.add("timeline/index.html", (part("timeline"), [p.name for p in site.provinces]),
                  lambda: _timeline_page(renderer, [r for p in products for r in p["timeline"]],
+                                        [prov.name for prov, p in zip(site.provinces, products)
+                                         if not p["timeline"]],
                                         today))
         planner = self.planner
         self.add("methodology/index.html",
@@ -468,10 +470,11 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
     return rows
 
 
-def _timeline_page(renderer: Renderer, rows: list[dict], today: dt.date) -> str:
+def _timeline_page(renderer: Renderer, rows: list[dict], missing: list[str],
+                   today: dt.date) -> str:
     svg = Markup(national_timeline([r["bar"] for r in rows], today))
     return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
-                         svg=svg)
+                         svg=svg, missing=missing)
 
 
 def _feed(renderer: Renderer, title: str, feed_path: str, site_path: str, notices,
