@@ -351,8 +351,8 @@ class SiteJobs:
                            fragments=[p["home"] for p in products], notices=notices[:10]))
         self.add("api/search.json", part("search"),
                  lambda: _json_lines([e for p in products for e in p["search"]]))
-        names = [p.name for p in site.provinces]
-        self.add("timeline/index.html", (part("timeline"), names),
+        province_names = [p.name for p in site.provinces]
+        self.add("timeline/index.html", (part("timeline"), province_names),
                  lambda: _timeline_page(renderer, [r for p in products for r in p["timeline"]],
                                         [prov.name for prov, p in zip(site.provinces, products)
                                          if not p["timeline"]],
