@@ -192,3 +192,31 @@ def test_content_security_policy_blocks_injected_inline_script(browser, origin):
     assert any("Content Security Policy" in p for p in problems)
     assert page.locator(".summary [data-status-kind]").count() == 1  # site.js still ran
     context.close()
+
+
+@pytest.fixture(scope="module")
+def national_origin(tmp_path_factory):
+    """Hebei with all its generated divisions: county and city pages with long link lists."""
+    from conftest import copy_site
+
+    port = free_port()
+    base = tmp_path_factory.mktemp("national-browser")
+    site = copy_site(base / "site", ("hebei",), divisions=True)
+    code, _, stderr = run_cli("--root", str(site), "--out", str(base / "out"), "--today",
+                              "2026-06-15", "--base-url", f"http://127.0.0.1:{port}/")
+    assert code == 0, stderr
+    with static_server(base / "out", port) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", ["hebei/", "hebei/zhangjiakou/", "hebei/zhangjiakou/jidian/",
+                                  "hebei/qiaoxi-zhangjiakou/jidian/"])
+def test_national_pages_on_a_phone(browser, national_origin, path):
+    context, page, problems = open_page(browser, national_origin, path, PHONE, bypass_csp=True)
+    assert page.goto(national_origin + path, wait_until="load").status == 200
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.add_script_tag(path=str(AXE))
+    serious = page.evaluate("""async () => (await axe.run()).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)""")
+    assert serious == [] and problems == []
+    context.close()
