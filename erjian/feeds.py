@@ -118,13 +118,6 @@ def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
     return b"\r\n".join(filled)
 
 
-def region_calendar(view, specialty: m.Specialty, page_url: str, host: str,
-                    today: dt.date) -> bytes:
-    """The complete .ics of one region and specialty (template and fill in one step)."""
-    return fill_calendar(calendar_template(view, specialty, today), view, specialty,
-                         page_url, host)
-
-
 def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
               notice_url, render_body, today: dt.date) -> bytes:
     """Atom feed of ``notices`` (newest first); ``notice_url(notice)`` gives absolute URLs."""

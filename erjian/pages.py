@@ -24,7 +24,6 @@ class RegionView:
     region: Region
     cycle: Optional[Cycle]
     next_exam: Optional[m.Exam]
-    layers: tuple[m.Layer, ...]
 
     @property
     def specialties(self) -> list[m.Specialty]:
@@ -58,7 +57,6 @@ class Planner:
         return self._calendars[key]
 
     def view(self, region: Region) -> RegionView:
-        layers = tuple(self.site.input.layers[s] for s in ("national", *region.calendar_layers))
         exam = focus_exam(region.exams, self.today)
         cycle = None
         if exam is not None:
@@ -71,7 +69,7 @@ class Planner:
         upcoming = upcoming_exam(region.exams, self.today)
         if upcoming is exam:
             upcoming = None
-        return RegionView(region, cycle, upcoming, layers)
+        return RegionView(region, cycle, upcoming)
 
 
 def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:

@@ -64,7 +64,7 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     fingerprint = digest(files_digest(root / "templates", root / "content" / "guide",
                                        root / "content" / "site.yaml", root / "calendars",
                                        PACKAGE_DIR), today, site.input.site)
-    renderer = Renderer(root / "templates", site.input.site, site.input.sections, root,
+    renderer = Renderer(root / "templates", site.input.site, site.input.sections,
                         cache_dir=cache_dir, memo=memo)
     plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
     with IncrementalOutput(out, cache_dir, clean=clean) as output:

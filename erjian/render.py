@@ -71,7 +71,7 @@ class CompiledSection:
 class Renderer:
     """Holds the compiled templates; ``page`` renders one page to text."""
 
-    def __init__(self, templates_dir: Path, site: m.SiteConfig, sections, display_root: Path,
+    def __init__(self, templates_dir: Path, site: m.SiteConfig, sections,
                  cache_dir: Path | None = None, memo=None):
         self.site = site
         self.memo = memo
@@ -94,8 +94,6 @@ class Renderer:
         self.env.filters["jsonld"] = json_ld
         self._raw_sections = sections
         self._sections = None
-        self.templates_dir = templates_dir
-        self.display_root = display_root
 
     def url(self, path: str = "") -> str:
         """Site-absolute URL for a page path such as 'xinjiang/tacheng/jidian/'."""
@@ -213,7 +211,3 @@ def milestones_json(cycle) -> str:
     return json.dumps([[ms.key, ms.first.isoformat(), ms.last.isoformat(),
                         int(ms.key == "release" and not ms.estimated), int(ms.provisional)]
                        for ms in cycle.milestones], separators=(",", ":"))
-
-
-def to_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"

@@ -39,9 +39,6 @@ class Context:
     def error(self, line, field, message, hint=None):
         self.problems.append(Problem(self.file, line, field, message, hint))
 
-    def warn(self, line, field, message, hint=None):
-        self.problems.append(Problem(self.file, line, field, message, hint, severity="warning"))
-
     @property
     def failed(self) -> bool:
         return any(p.severity == "error" for p in self.problems)

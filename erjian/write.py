@@ -64,13 +64,13 @@ class Manifest:
     def save(self, unit_keys: dict, files: dict, products: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for unit, entries in files.items():
-            _dump(self.folder / f"unit-{_tag(unit)}.pickle", entries)
+            write_pickle(self.folder / f"unit-{_tag(unit)}.pickle", entries)
         for unit, data in products.items():
-            _dump(self.folder / f"products-{_tag(unit)}.pickle", data)
+            write_pickle(self.folder / f"products-{_tag(unit)}.pickle", data)
         for unit in set(self.unit_keys) - set(unit_keys):
             for prefix in ("unit", "products"):
                 (self.folder / f"{prefix}-{_tag(unit)}.pickle").unlink(missing_ok=True)
-        _dump(self.folder / "index.pickle", {"version": MANIFEST_VERSION,
+        write_pickle(self.folder / "index.pickle", {"version": MANIFEST_VERSION,
                                              "target": str(self.target), "units": unit_keys})
 
 
@@ -96,10 +96,6 @@ class IncrementalOutput:
         self._stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-",
                                             dir=self.target.parent))
         return self
-
-    @property
-    def stage(self) -> Path:
-        return self._stage
 
     def keep_unit(self, unit: str, unit_key: str):
         """The unit's products from the last build if its key is unchanged (its files are then
@@ -170,9 +166,10 @@ class IncrementalOutput:
             old = self.manifest.files(unit)
             new = self._new.get(unit, {})
             stale.extend(path for path in old if path not in new)
+        produced = {path for files in self._new.values() for path in files}
         folders = set()
         for relative in sorted(stale):
-            if any(relative in files for files in self._new.values()):
+            if relative in produced:
                 continue  # moved to another unit
             path = self.target / relative
             if path.exists():
@@ -185,11 +182,9 @@ class IncrementalOutput:
                 folder = folder.parent
 
     def _remove_unlisted(self) -> None:
-        """Without a manifest: delete whatever this build did not produce."""
+        """Without a manifest (so every unit was rebuilt): delete whatever this build did
+        not produce."""
         produced = {path for files in self._new.values() for path in files}
-        for unit, key in self._unit_keys.items():
-            if unit not in self._new:
-                produced.update(self.manifest.files(unit))
         for folder, dirs, files in os.walk(self.target, topdown=False):
             for name in files:
                 path = Path(folder, name)
@@ -292,5 +287,3 @@ def _load(path: Path):
         return None
 
 
-def _dump(path: Path, data) -> None:
-    write_pickle(path, data)
