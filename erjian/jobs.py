@@ -57,7 +57,6 @@ class Keys:
         return digest(parts, self.of(view.cycle), view.next_exam)
 
 
-
 def files_digest(*folders_or_files: Path) -> str:
     """Hash of the files (paths and bytes) under the given folders and files."""
     hasher = hashlib.sha256()
@@ -230,8 +229,8 @@ class SiteJobs:
         notices = _province_notices(site, province)
         self._writer, self._paths = writer, []
         views = [self.view(r.key) for r in site.regions_by_province[slug]]
-        products = self._province_products(province, views)
         summary = _province_summary(views)
+        products = self._province_products(province, views, summary)
         top = self.top_level(slug)
         self.add(f"{slug}/index.html", (province, unit_key),
                  self.page("province.html", f"{slug}/", province=province,
@@ -248,12 +247,12 @@ class SiteJobs:
                                ("api", "search", "home", "timeline", "regions", "paths")}
         return writer.result(products)
 
-    def _province_products(self, province: m.Province, views: list[RegionView]) -> dict:
+    def _province_products(self, province: m.Province, views: list[RegionView],
+                           summary: RegionView | None) -> dict:
         """What the site-wide pages need from this province, kept with its unit."""
         from .checks import province_warnings
 
         renderer = self.renderer
-        summary = _province_summary(views)
         records = [json_record(api_record(view, specialty, renderer.url(
             f"{view.region.path}{specialty.code}/")))
             for view in views for specialty in view.specialties]
@@ -263,7 +262,7 @@ class SiteJobs:
                                          top_level=self.top_level(province.slug),
                                          today=self.today)),
             "api": records,
-            "search": [_search_entry(self.site, view, self.memo) for view in views],
+            "search": [_search_entry(view, self.parent_of(view), self.memo) for view in views],
             "timeline": _timeline_rows(province, views),
             "regions": {v.region.key: (v.region.name, v.region.path) for v in views},
             "warnings": province_warnings(self.site, province, views, self.today),
@@ -397,10 +396,11 @@ class SiteJobs:
         self.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
 
 
-def json_record(record: dict) -> str:
+def json_record(value) -> str:
+    """One compact JSON line (UTF-8 text, no \\u escapes)."""
     import json
 
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _api_document(records: list[str], today: dt.date) -> str:
@@ -410,10 +410,7 @@ def _api_document(records: list[str], today: dt.date) -> str:
 
 
 def _json_lines(entries: list) -> str:
-    import json
-
-    return "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":"))
-                               for e in entries) + "\n]\n"
+    return "[\n" + ",\n".join(json_record(e) for e in entries) + "\n]\n"
 
 
 def _timeline_svg(cycle, today: dt.date):
@@ -436,15 +433,10 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
     return first if same else None
 
 
-def _search_entry(site: ResolvedSite, view: RegionView, memo: Memo) -> list:
+def _search_entry(view: RegionView, parent: RegionView | None, memo: Memo) -> list:
     """[name, page path, search terms, where] for the home page's filter."""
     region = view.region
-    where = region.province.short_name
-    if region.parent:
-        parent = next((r for r in site.regions_by_province[region.province.slug]
-                       if r.slug == region.parent), None)
-        if parent:
-            where += f" · {parent.name}"
+    where = region.province.short_name + (f" · {parent.region.name}" if parent else "")
     return [region.name, region.path, search_terms(region, memo), where]
 
 
