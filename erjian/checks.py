@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import Problem, SiteError
 from .load import line_in_file
+from .resolve import sets_own
 from .pages import Planner
 
 STALE_AFTER_DAYS = 180
@@ -17,20 +18,13 @@ def _line(root: Path, file: str, *path) -> int | None:
     return line_in_file(Path(root) / file, *path)
 
 
-def _own(owner, field: str) -> bool:
-    """True if ``owner`` (a province, or a region that overrides ``field``) sets ``field``
-    itself, so that inherited values are reported once, on the province."""
-    province = getattr(owner, "province", None)
-    return province is None or getattr(owner, field) != getattr(province, field)
-
-
 def _warn(file, line, field, message, hint) -> Problem:
     return Problem(file, line, field, message, hint, severity="warning")
 
 
 def stale_links(root: Path, owners, today: dt.date):
     for owner in owners:
-        if not _own(owner, "authorities"):
+        if not sets_own(owner, "authorities"):
             continue
         for index, authority in enumerate(owner.authorities):
             if authority.verified and (today - authority.verified).days <= STALE_AFTER_DAYS:
@@ -45,7 +39,7 @@ def stale_links(root: Path, owners, today: dt.date):
 
 def unsourced_exams(root: Path, owners):
     for owner in owners:
-        if not _own(owner, "exams"):
+        if not sets_own(owner, "exams"):
             continue
         for index, exam in enumerate(owner.exams):
             if exam.source is None:

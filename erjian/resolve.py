@@ -57,6 +57,7 @@ class Region:
     code: Optional[str] = None
     parent: Optional[str] = None
     pinyin: Optional[str] = None
+    own: frozenset = frozenset()   # the inheritable fields its own file sets
 
     @property
     def key(self) -> str:
@@ -144,7 +145,7 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
                               province=province, file=region_file.file, code=region_file.code,
                               parent=region_file.parent, pinyin=region_file.pinyin,
-                              **settings))
+                              own=frozenset(region_file.overrides), **settings))
     return sorted(regions, key=lambda r: (r.province.slug, r.slug))
 
 
@@ -173,12 +174,18 @@ def _parent_chain(region_file, files_by_slug, problems) -> list[m.RegionFile] | 
     return chain
 
 
+def sets_own(owner, field: str) -> bool:
+    """True if ``owner`` is a province, or a region whose own file sets ``field``: inherited
+    values are checked, and reported, once, in the file that sets them."""
+    return not isinstance(owner, Region) or field in owner.own
+
+
 def _check_layers(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:
-    reported = set()
     for owner in [*site.provinces.values(), *regions]:
+        if not sets_own(owner, "calendar_layers"):
+            continue
         for layer in owner.calendar_layers:
-            if layer not in site.layers and (owner.file, layer) not in reported:
-                reported.add((owner.file, layer))
+            if layer not in site.layers:
                 problems.append(Problem(owner.file, None, "calendar_layers",
                                         f"calendar layer '{layer}' does not exist",
                                         "known layers: " + ", ".join(sorted(site.layers))))
@@ -188,14 +195,10 @@ def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]
     """Authority links must pass the link policy (erjian.links); each is checked once, in
     the file that sets it."""
     reviewed = site.site.official_domains if site.site else ()
-    owners = [*site.provinces.values(),
-              *(r for r in regions if r.authorities is not r.province.authorities)]
-    seen = set()
-    for owner in owners:
+    for owner in [*site.provinces.values(), *regions]:
+        if not sets_own(owner, "authorities"):
+            continue
         for index, authority in enumerate(owner.authorities):
-            if (owner.file, index) in seen:
-                continue
-            seen.add((owner.file, index))
             reason = official_url_problem(authority.url, reviewed)
             if reason:
                 line = line_in_file(site.root / owner.file, "authorities", index, "url")

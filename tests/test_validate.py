@@ -174,3 +174,23 @@ def test_file_errors_and_cross_file_errors_are_reported_in_one_run(site):
     problems = problems_of(site)
     assert {p.file for p in problems} == {"regions/xinjiang/tacheng2.yaml",
                                          "regions/anhui/x.yaml"}
+
+
+def test_inherited_value_is_reported_once_in_the_file_that_sets_it(site):
+    path = site / "regions" / "anhui" / "province.yaml"
+    path.write_text(path.read_text("utf-8") + "calendar_layers: [xizang]\n", encoding="utf-8")
+    write(site, "regions/anhui/chuzhou.yaml", "name: 滁州市\nlevel: prefecture_city\n")
+    write(site, "regions/anhui/x.yaml", "name: 宣城市\nlevel: prefecture_city\n"
+                                        "parent: chuzhou\n")
+    problems = problems_of(site)
+    assert [(p.file, p.field) for p in problems] == [("regions/anhui/province.yaml",
+                                                      "calendar_layers")]
+
+
+def test_a_bad_link_inherited_from_a_city_is_reported_on_the_city_only(site):
+    write(site, "regions/anhui/chuzhou.yaml",
+          "name: 滁州市\nlevel: prefecture_city\nauthorities:\n"
+          "  - name: 滁州\n    url: https://www.chuzhou.g0v.cn/\n    role: scores\n")
+    write(site, "regions/anhui/x.yaml", "name: 天长市\nlevel: county\nparent: chuzhou\n")
+    [problem] = problems_of(site)
+    assert (problem.file, problem.line) == ("regions/anhui/chuzhou.yaml", 5)
