@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -231,11 +232,21 @@ def load_markdown(path: Path, display: str) -> Loaded:
                   problem=problem)
 
 
+@lru_cache(maxsize=64)
+def _lines_of(path: Path, mtime_ns: int, size: int):
+    """The loaded file, once per version of it (several messages may point into one file)."""
+    return load_yaml(path, str(path)).data
+
+
 def line_in_file(path: Path, *keys) -> int | None:
     """Line of the value at ``keys`` (mapping keys and list indexes) in a YAML file, best
     effort; for messages about values that were valid when loaded but are refused later."""
-    loaded = load_yaml(Path(path), str(path))
-    node, line = loaded.data, None
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    node, line = _lines_of(path, stat.st_mtime_ns, stat.st_size), None
     for step in keys:
         if isinstance(node, LineDict) and step in node:
             line, node = node.line_of(step), node[step]

@@ -87,12 +87,13 @@ class InputCache:
 
     def __init__(self, cache_dir: Path | None):
         self.path = Path(cache_dir) / "inputs.pickle" if cache_dir else None
+        self.code = _code_version() if cache_dir else None
         self.entries: dict = {}
         self.dirty = False
         if self.path and self.path.exists():
             try:
                 data = pickle.loads(self.path.read_bytes())
-                if data.get("code") == _code_version():
+                if data.get("code") == self.code:
                     self.entries = data["files"]
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
                     KeyError):
@@ -120,7 +121,7 @@ class InputCache:
     def save(self) -> None:
         if not (self.path and self.dirty):
             return
-        write_pickle(self.path, {"code": _code_version(), "files": self.entries})
+        write_pickle(self.path, {"code": self.code, "files": self.entries})
 
 
 def _code_version() -> str:
