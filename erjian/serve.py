@@ -18,7 +18,6 @@ import html
 import mimetypes
 import os
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,29 +27,28 @@ WATCHED = ("regions", "content", "templates", "calendars")
 
 
 class Preview:
-    """The latest build's outcome and a WSGI app serving it."""
+    """The latest build's outcome and a WSGI app serving it. Rebuilds and requests both run
+    on the server's single I/O-loop thread, so they never overlap."""
 
     def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr,
                  base_url: str | None = None):
         self.root, self.out, self.today, self.stream = Path(root), Path(out), today, stream
         self.base_url = base_url
         self.error: str | None = None
-        self._lock = threading.Lock()
 
     def rebuild(self) -> None:
         from .pipeline import build
 
-        with self._lock:
-            try:
-                result = build(self.root, self.out, self.today, base_url=self.base_url)
-            except SiteError as exc:
-                self.error = exc.report()
-                print(self.error, file=self.stream, flush=True)
-                return
-            self.error = None
-            for warning in result.warnings:
-                print(warning.format(), file=self.stream)
-            print(f"rebuilt: {result.summary()}", file=self.stream, flush=True)
+        try:
+            result = build(self.root, self.out, self.today, base_url=self.base_url)
+        except SiteError as exc:
+            self.error = exc.report()
+            print(self.error, file=self.stream, flush=True)
+            return
+        self.error = None
+        for warning in result.warnings:
+            print(warning.format(), file=self.stream)
+        print(f"rebuilt: {result.summary()}", file=self.stream, flush=True)
 
     def wsgi(self, environ, start_response):
         path = unquote(environ.get("PATH_INFO", "/"))
