@@ -71,8 +71,9 @@ def read_dataset(package_dir: Path) -> tuple[dict[str, list[Division]], dict, Da
             excluded.append((city["code"], city["name"], "a grouping, not a division: its "
                              "counties are placed directly under the province"))
             continue
-        by_province[city["province"]].append(Division(city["code"], city["name"],
-                                                      _prefecture_level(city["name"]), None))
+        level = division_level(city["name"], False, county_level=False)
+        by_province[city["province"]].append(Division(city["code"], city["name"], level,
+                                                      None))
     for area in sorted(load("area"), key=lambda a: a["code"]):
         province = area["province"]
         if province not in by_province:
@@ -91,16 +92,27 @@ def read_dataset(package_dir: Path) -> tuple[dict[str, list[Division]], dict, Da
         city_code = f"{province}{area['city']}00"
         parent = city_code if city_code in cities and "直辖" not in cities[city_code]["name"] \
             else None
-        level = ("municipal_district" if province in MUNICIPALITIES and name.endswith("区")
-                 else "district" if name.endswith("区") and not name.endswith("林区")
-                 else "county")
+        level = division_level(name, province in MUNICIPALITIES, county_level=True)
         by_province[province].append(Division(code, name, level, parent))
     info = DatasetInfo(meta["version"], meta.get("license", "?"), excluded)
     return by_province, provinces, info
 
 
-def _prefecture_level(name: str) -> str:
-    return "prefecture" if name.endswith(("地区", "自治州", "盟")) else "prefecture_city"
+PREFECTURE_SUFFIXES = ("地区", "自治州", "盟")
+
+
+def division_level(name: str, municipality: bool, county_level: bool | None = None) -> str:
+    """The level a division's name says it has. ``county_level`` is known for imported
+    data; for a name typed by an editor it is guessed from the suffix (a name ending in 市
+    is then taken as a prefecture-level city)."""
+    if county_level is None:
+        county_level = (name.endswith(("区", "县", "旗"))
+                        and not name.endswith(PREFECTURE_SUFFIXES))
+    if not county_level:
+        return "prefecture" if name.endswith(PREFECTURE_SUFFIXES) else "prefecture_city"
+    if name.endswith("区") and (municipality or not name.endswith("林区")):
+        return "municipal_district" if municipality else "district"
+    return "county"
 
 
 def assign_slugs(divisions: list[Division], kept: dict[str, str]) -> dict[str, str]:

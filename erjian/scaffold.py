@@ -7,11 +7,12 @@ import json
 import re
 from pathlib import Path
 
+from .divisions import MUNICIPALITIES as MUNICIPALITY_CODES, PROVINCES, division_level
 from .load import load_yaml
 from .models import LEVELS
 from .resolve import derive_slug
 
-MUNICIPALITIES = {"beijing", "tianjin", "shanghai", "chongqing"}
+MUNICIPALITIES = {PROVINCES[code][0] for code in MUNICIPALITY_CODES}
 
 
 class ScaffoldError(Exception):
@@ -27,13 +28,7 @@ def _yaml_text(text: str) -> str:
 
 def guess_level(name: str, province_slug: str) -> str:
     """The administrative level a name's suffix suggests (an editor can change it)."""
-    if name.endswith(("地区", "自治州", "盟")):
-        return "prefecture"
-    if name.endswith(("县", "旗", "自治县", "自治旗")):
-        return "county"
-    if name.endswith("区"):
-        return "municipal_district" if province_slug in MUNICIPALITIES else "district"
-    return "prefecture_city"
+    return division_level(name, province_slug in MUNICIPALITIES)
 
 
 def new_region(root: Path, province: str, name: str, level: str | None = None) -> Path:

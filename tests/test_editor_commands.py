@@ -138,3 +138,18 @@ def test_progress_bar_stays_quiet_for_short_builds():
     bar = ProgressBar(terminal, after=60)
     bar(5, 10)
     assert terminal.getvalue() == ""
+
+
+def test_scaffold_guesses_the_level_the_import_gives():
+    from conftest import ROOT
+    from erjian.scaffold import guess_level
+
+    checked = 0
+    for path in sorted((ROOT / "regions").glob("*/_divisions.yaml")):
+        for division in yaml.safe_load(path.read_text("utf-8"))["divisions"]:
+            if division["name"].endswith("市"):
+                continue  # prefecture or county level: the name alone cannot tell
+            assert guess_level(division["name"], path.parent.name) == division["level"], \
+                division
+            checked += 1
+    assert checked > 2000
