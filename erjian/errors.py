@@ -58,3 +58,19 @@ def display_path(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return text
+
+
+class UserError(Exception):
+    """A failure the person running the build can fix that is not about one input file (the
+    output folder, the disk, a command-line value, a port): ``message`` says what is wrong,
+    ``hint`` what to do. The command line prints both and exits 1, never a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def report(self) -> str:
+        text = f"error: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
