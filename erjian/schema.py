@@ -15,6 +15,7 @@ from dataclasses import dataclass, field as dc_field, replace
 from typing import Any, Callable
 
 from .errors import Problem
+from .limits import SUPPORTED_YEARS
 from .load import LineDict, LineList
 
 MISSING = object()
@@ -147,8 +148,9 @@ class Date(Field):
                 raise Invalid(f"'{value}' is not a date in the form YYYY-MM-DD",
                               "write it like 2026-05-23, without quotes")
             raise Invalid(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
-        if not 1990 <= value.year <= 2100:
-            raise Invalid(f"{value.isoformat()} is outside the years this site covers")
+        if value.year not in SUPPORTED_YEARS:
+            raise Invalid(f"{value.isoformat()} is outside the years this site covers "
+                          f"({SUPPORTED_YEARS.start}–{SUPPORTED_YEARS.stop - 1})")
         return value
 
 
