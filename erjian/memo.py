@@ -1,13 +1,15 @@
 """A small persistent memo kept in the cache folder, for results that are slow to compute
 and fully determined by their key: the pinyin of a name, a working-day calendar built from
-given data and library versions. A stale or unreadable memo is simply started afresh."""
+given data and library versions. A stale, foreign or unreadable memo is simply started afresh
+(``signed`` decides what may be read)."""
 
 from __future__ import annotations
 
 import os
-import pickle
 from functools import lru_cache
 from pathlib import Path
+
+from . import signed
 
 
 class Memo:
@@ -15,11 +17,9 @@ class Memo:
         self.path = Path(path) if path else None
         self._data: dict = {}
         self._dirty = False
-        if self.path and self.path.exists():
-            try:
-                self._data = pickle.loads(self.path.read_bytes())
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-                self._data = {}
+        if self.path:
+            data = signed.load(self.path)
+            self._data = data if isinstance(data, dict) else {}
 
     def get(self, key, compute):
         try:
@@ -37,11 +37,8 @@ class Memo:
 
 
 def write_pickle(path: Path, data) -> None:
-    """Replace ``path`` with ``data`` pickled, atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(temporary, path)
+    """Replace ``path`` with ``data``, signed for this machine, atomically."""
+    signed.dump(path, data)
 
 
 NO_MEMO = Memo(None)

@@ -13,13 +13,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, FunctionLoader,
+from jinja2 import (Environment, FileSystemLoader, FunctionLoader,
                     StrictUndefined, TemplateError, TemplateSyntaxError, meta,
                     select_autoescape)
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from . import models as m
+from . import signed
 from .errors import Problem, SiteError
 from .memo import library_version
 
@@ -77,8 +78,7 @@ class Renderer:
         self.memo = memo
         bytecode = None
         if cache_dir is not None:
-            (Path(cache_dir) / "jinja").mkdir(parents=True, exist_ok=True)
-            bytecode = FileSystemBytecodeCache(str(Path(cache_dir) / "jinja"))
+            bytecode = signed.bytecode_cache(Path(cache_dir) / "jinja")
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir)), bytecode_cache=bytecode,
             autoescape=select_autoescape(["html", "xml"], default_for_string=True),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import pickle
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import unquote
 from . import models as m
 from .errors import Problem, display_path
 from .load import LineDict, Loaded, load_markdown, load_yaml
+from . import signed
 from .memo import write_pickle
 from .schema import SLUG_PATTERN, Context, Invalid, Schema
 
@@ -90,14 +90,9 @@ class InputCache:
         self.code = _code_version() if cache_dir else None
         self.entries: dict = {}
         self.dirty = False
-        if self.path and self.path.exists():
-            try:
-                data = pickle.loads(self.path.read_bytes())
-                if data.get("code") == self.code:
-                    self.entries = data["files"]
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                    KeyError):
-                self.entries = {}
+        data = signed.load(self.path) if self.path else None
+        if isinstance(data, dict) and data.get("code") == self.code:
+            self.entries = data.get("files") or {}
 
     def get(self, kind: str, path: Path, problems: list[Problem], compute):
         try:
