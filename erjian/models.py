@@ -12,6 +12,7 @@ from typing import Optional
 
 from .schema import (Boolean, Choice, Context, Date, Integer, ListOf, Record, Schema, Slug,
                      Text, Url)
+from .urls import normalise_base_url
 
 
 @dataclass(frozen=True)
@@ -473,10 +474,10 @@ class SiteConfig:
 
 
 def _check_site(values, ctx, data):
-    url = values["base_url"]
-    if not url.endswith("/"):
-        ctx.error(data.line_of("base_url"), "base_url", f"'{url}' must end with '/'",
-                  "e.g. 'https://example.org/' or 'https://example.org/erjian/'")
+    try:  # the rule --base-url follows too; a missing final '/' is added
+        values["base_url"] = normalise_base_url(values["base_url"])
+    except ValueError as exc:
+        ctx.error(data.line_of("base_url"), "base_url", str(exc))
 
 
 SITE = Schema("site", {
