@@ -5,12 +5,20 @@ YAML is parsed with PyYAML's safe loader, with three changes: duplicate keys are
 (PyYAML silently keeps the last one), anchors/aliases are refused (no alias bombs, and the
 data stays a tree), and an impossible date such as ``2026-02-30`` is reported with its line
 instead of crashing the loader.
+
+Before parsing, a file must be a regular file inside the site (a symbolic link that leaves it,
+a FIFO or a device is refused without being opened or read), is read only up to its size limit,
+has its line endings made LF, and may not contain control, bidirectional or invisible characters
+(see ``HIDDEN``). Messages never quote more of a file than the line they point at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +58,55 @@ class _InputError(Exception):
 
 _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
+# Characters refused in every input file and every text value: they are invisible or change
+# the direction of the text around them, so two names that look identical can differ (马鞍山市
+# beside 马鞍\u200b山市), a reviewer can be shown something other than what is built, and they
+# pass on into pages, feeds and .ics files. Tab and newline are the only controls allowed, and
+# only where a text may have several lines.
+HIDDEN = re.compile(
+    "["
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"   # C0 controls but tab and newline; DEL; C1 controls
+    "\u00ad\u034f\u061c"            # soft hyphen, grapheme joiner, Arabic letter mark
+    "\u115f\u1160\u3164\uffa0"      # Hangul fillers (blank 'letters')
+    "\u180e"                        # Mongolian vowel separator
+    "\u200b-\u200f"                 # zero-width space, joiners, LRM, RLM
+    "\u2028-\u202e"                 # line/paragraph separators, bidi embeddings, overrides
+    "\u2060-\u206f"                 # word joiner, invisible operators, bidi isolates
+    "\ufe00-\ufe0f\ufeff"           # variation selectors, BOM (zero-width no-break space)
+    "\ufff9-\ufffb"                 # interlinear annotation
+    "\U000e0000-\U000e007f"         # tag characters
+    "\U000e0100-\U000e01ef"         # more variation selectors
+    "]")
+LINE_BREAKS = re.compile("[\t\n]")
+
+
+def describe_char(char: str) -> str:
+    """``U+202E (RIGHT-TO-LEFT OVERRIDE)``; controls, which have no name, say so."""
+    name = unicodedata.name(char, "")
+    if not name:
+        name = "control character" if unicodedata.category(char) == "Cc" else "unnamed"
+    return f"U+{ord(char):04X} ({name})"
+
+
+def find_hidden(text: str, multiline: bool = True) -> int | None:
+    """Index of the first character refused in ``text`` (tab and newline are refused too
+    unless ``multiline``), or None."""
+    patterns = (HIDDEN,) if multiline else (HIDDEN, LINE_BREAKS)
+    found = [match.start() for match in (p.search(text) for p in patterns) if match]
+    return min(found) if found else None
+
+
+def excerpt(value, limit: int = 60) -> str:
+    """A value as it may appear in a message: its first line, at most ``limit`` characters,
+    with refused characters written as escapes (so a message can neither leak a file nor be
+    reordered by a bidi control)."""
+    text = str(value)
+    first = text.split("\n", 1)[0]
+    cut = first[:limit]
+    shown = HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
+                       else f"\\U{ord(m.group()):08x}", cut).replace("\t", "\\t")
+    return shown + ("…" if len(cut) < len(text) else "")
+
 
 _Base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 MAX_DEPTH = 100
@@ -81,7 +138,8 @@ class _SiteLoader(_Base):
             if key in data.key_lines:
                 raise _InputError(
                     key_node.start_mark.line + 1,
-                    f"duplicate key '{key}' (first given on line {data.key_lines[key]})",
+                    f"duplicate key '{excerpt(key, 40)}' (first given on line "
+                    f"{data.key_lines[key]})",
                     "remove one of the two; YAML would silently keep only the last",
                 )
             data.key_lines[key] = key_node.start_mark.line + 1
@@ -103,12 +161,12 @@ class _SiteLoader(_Base):
             except ValueError as exc:
                 raise _InputError(
                     node.start_mark.line + 1,
-                    f"'{text}' is not a real date ({exc})",
+                    f"'{excerpt(text)}' is not a real date ({exc})",
                     "check the day and month; dates are written YYYY-MM-DD",
                 ) from None
         raise _InputError(
             node.start_mark.line + 1,
-            f"'{text}' has a time; only dates are used here",
+            f"'{excerpt(text)}' has a time; only dates are used here",
             "write the date alone as YYYY-MM-DD",
         )
 
@@ -130,19 +188,14 @@ class Loaded:
     problem: Problem | None = None
 
 
-def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
+def _read_text(path: Path, display: str,
+               root: Path | None = None) -> tuple[str | None, Problem | None]:
+    """The file's text with LF line endings, or the reason it was not read."""
+    raw, problem = read_bounded(path, display, root)
+    if problem:
+        return None, problem
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
-    if len(raw) > MAX_FILE_BYTES:
-        return None, Problem(
-            display, None, None,
-            f"is {len(raw):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one input file",
-            "split it, or check that it is the file you meant to add",
-        )
-    try:
-        return raw.decode("utf-8-sig"), None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, Problem(
@@ -150,6 +203,87 @@ def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             "save the file as UTF-8",
         )
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, hidden_problem(text, display)
+
+
+def hidden_problem(text: str, display: str, first_line: int = 1) -> Problem | None:
+    """A problem naming the first refused character of a file's text, with line and column."""
+    index = find_hidden(text)
+    if index is None:
+        return None
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Problem(display, first_line + line, None,
+                   f"contains {describe_char(text[index])} at column {column}; invisible and "
+                   "direction-changing characters can make one text look like another",
+                   "delete it (retype the line if you cannot see where it is)")
+
+
+def outside_root(path: Path, root: Path) -> bool:
+    """True when ``path`` (after following every symbolic link) is not inside ``root``."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def special_kind(mode: int) -> str | None:
+    """What a non-regular file is ('a FIFO', 'a device', ...), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_bounded(path: Path, display: str, root: Path | None = None,
+                 limit: int = None) -> tuple[bytes | None, Problem | None]:
+    """At most ``limit`` + 1 bytes of a regular file. A symbolic link leaving ``root``, a
+    FIFO or a device is refused without being read (a FIFO is opened non-blocking, so a
+    missing writer cannot hang the build)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    if root is not None and outside_root(path, root):
+        return None, outside_problem(path, display)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
+    try:
+        info = os.fstat(fd)
+        kind = special_kind(info.st_mode)
+        if kind:
+            return None, Problem(display, None, None, f"is {kind}, not a regular file; it was "
+                                 "not read", "replace it with an ordinary text file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
+    finally:
+        os.close(fd)
+    if size > limit:
+        length = f"is {info.st_size:,} bytes" if info.st_size > limit else "is"
+        return None, Problem(
+            display, None, None,
+            f"{length} over the {limit:,}-byte limit for one input file",
+            "split it, or check that it is the file you meant to add",
+        )
+    return b"".join(chunks), None
+
+
+def outside_problem(path: Path, display: str) -> Problem:
+    return Problem(display, None, None,
+                   "is a symbolic link to a place outside the site's folder; it was not opened",
+                   "copy the file into the site instead of linking to it")
 
 
 def _too_deep(text: str) -> bool:
@@ -193,19 +327,20 @@ def parse_yaml(text: str, display: str, first_line: int = 1):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
-        message = f"is not valid YAML: {exc.problem or exc.context}"
+        message = f"is not valid YAML: {excerpt(exc.problem or exc.context, 120)}"
         hint = ("indent with spaces, not tabs" if _tab_near(text, mark) else
                 "check the indentation and the ':' after each key")
         return None, Problem(display, line, None, message, hint)
     except yaml.YAMLError as exc:
-        return None, Problem(display, None, None, f"is not valid YAML: {exc}")
+        return None, Problem(display, None, None, f"is not valid YAML: {excerpt(exc, 120)}")
     except RecursionError:
         return None, Problem(display, None, None, "is nested too deeply to be site data")
     return data, None
 
 
-def load_yaml(path: Path, display: str) -> Loaded:
-    text, problem = _read_text(path, display)
+def load_yaml(path: Path, display: str, root: Path | None = None) -> Loaded:
+    """A YAML file; with ``root``, a symbolic link leaving it is refused unopened."""
+    text, problem = _read_text(path, display, root)
     if problem:
         return Loaded(path, display, problem=problem)
     data, problem = parse_yaml(text, display)
@@ -215,9 +350,9 @@ def load_yaml(path: Path, display: str) -> Loaded:
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
-def load_markdown(path: Path, display: str) -> Loaded:
-    """A Markdown file with YAML front matter between two ``---`` lines."""
-    text, problem = _read_text(path, display)
+def load_markdown(path: Path, display: str, root: Path | None = None) -> Loaded:
+    """A Markdown file with YAML front matter between two ``---`` lines (CRLF or LF)."""
+    text, problem = _read_text(path, display, root)
     if problem:
         return Loaded(path, display, problem=problem)
     match = _FRONT_MATTER.match(text)

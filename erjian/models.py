@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .schema import (Boolean, Choice, Context, Date, Integer, ListOf, Record, Schema, Slug,
-                     Text, Url)
+from .schema import (Boolean, Choice, Context, Date, Domain, Integer, ListOf, Record, Schema,
+                     Slug, Text, Url)
 from .urls import normalise_base_url
 
 
@@ -100,11 +100,11 @@ class Authority:
 AUTHORITY = Schema("authority", {
     "name": Text("Official name of the body.", required=True),
     "url": Url("Official address; type it from the body's own site, never from a search ad.",
-               required=True),
+               required=True, policy=False),  # official: resolve._check_links
     "role": Choice(AUTHORITY_ROLES, "What readers go there for.", required=True),
     "verified": Date("Date an editor last opened the link and checked it is the official site. "
                      "Leave out if nobody has; the page then says the link is unverified."),
-    "note": Text("Short note shown under the link."),
+    "note": Text("Short note shown under the link.", multiline=True),
 }, build=lambda v: Authority(**v), help="An official place to look.")
 
 
@@ -149,7 +149,7 @@ EXAM = Schema("exam", {
     "confirmed": Boolean("True once the province's exam notice confirms the days.",
                          default=False),
     "source": Record(SOURCE, "The notice that sets the days."),
-    "note": Text("Short note shown with the exam."),
+    "note": Text("Short note shown with the exam.", multiline=True),
 }, build=lambda v: Exam(**{**v, "days": tuple(v["days"])}), cross_check=_check_exam,
    help="One exam sitting.")
 
@@ -177,7 +177,8 @@ ESTIMATE = Schema("estimate", {
     "review_working_days": Integer("Working days after the release during which a score "
                                    "review (复核) can be requested.", minimum=1, maximum=30,
                                    default=DEFAULT_REVIEW_WORKING_DAYS),
-    "basis": Text("Why these numbers differ from the default (shown on the methodology page)."),
+    "basis": Text("Why these numbers differ from the default (shown on the methodology page).",
+                  multiline=True),
 }, build=lambda v: Estimate(**v), cross_check=_check_estimate,
    help="Parameters of the release estimate.")
 
@@ -194,7 +195,7 @@ LOCAL_OFFICE = Schema("local_office", {
     "name": Text("Name of the local personnel-exam office.", required=True),
     "phone": Text("Public phone number.", max_length=40),
     "address": Text("Street address."),
-    "url": Url("Official address."),
+    "url": Url("Official address.", policy=False),  # official: resolve._check_links
 }, build=lambda v: LocalOffice(**v), help="The local office that helps with admit cards.")
 
 
@@ -216,7 +217,8 @@ def _inheritable_fields() -> dict:
         "local_office": Record(LOCAL_OFFICE, "Office that helps with lost admit-card numbers."),
         "post_exam_audit": Boolean("True if passing candidates must attend a post-exam "
                                    "qualification audit (考后资格审核)."),
-        "note": Text("A short paragraph shown near the top of every guide page."),
+        "note": Text("A short paragraph shown near the top of every guide page.",
+                     multiline=True),
     }
 
 
@@ -485,13 +487,12 @@ SITE = Schema("site", {
     "description": Text("One-sentence description.", required=True),
     "base_url": Url("Address the site is published at, ending in '/'; may include a "
                     "sub-path. Canonical URLs, feeds, calendars and the sitemap use it; "
-                    "`--base-url` overrides it for one build.", required=True),
+                    "`--base-url` overrides it for one build.", required=True, policy=False),
     "first_calendar_year": Integer("First year the working-day calendar covers.",
                                    minimum=2000, maximum=2100, default=2019),
     "last_calendar_year": Integer("Last year the working-day calendar covers.",
                                   minimum=2000, maximum=2100, default=2028),
-    "official_domains": ListOf(Text(pattern=r"[a-z0-9-]+(\.[a-z0-9-]+)+",
-                                    pattern_hint="a bare domain such as 'xjrsks.com.cn'"),
+    "official_domains": ListOf(Domain(),
                                "Reviewed official domains outside gov.cn that authority links "
                                "may use (each with a comment saying who checked it and how).",
                                default=list, unique=True),

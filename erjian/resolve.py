@@ -192,20 +192,31 @@ def _check_layers(site: SiteInput, regions: list[Region], problems: list[Problem
 
 
 def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:
-    """Authority links must pass the link policy (erjian.links); each is checked once, in
-    the file that sets it."""
+    """Official channels (authorities, the local office) must pass the stricter link policy
+    (erjian.links.official_url_problem); each is checked once, in the file that sets it.
+    They are checked here rather than by the schema so that a refused link does not also
+    hide the file from the regions that inherit from it. Every other URL field passes the
+    general link policy when its file is validated."""
     reviewed = site.site.official_domains if site.site else ()
     for owner in [*site.provinces.values(), *regions]:
-        if not sets_own(owner, "authorities"):
-            continue
-        for index, authority in enumerate(owner.authorities):
-            reason = official_url_problem(authority.url, reviewed)
-            if reason:
-                line = line_in_file(site.root / owner.file, "authorities", index, "url")
-                problems.append(Problem(owner.file, line, f"authorities[{index + 1}].url",
-                                        reason, "link only the official site itself; a "
-                                        "domain outside gov.cn must first be reviewed and "
-                                        "added to official_domains in content/site.yaml"))
+        if sets_own(owner, "authorities"):
+            for index, authority in enumerate(owner.authorities):
+                _check_official(site, owner, authority.url, reviewed, problems,
+                                f"authorities[{index + 1}].url", "authorities", index, "url")
+        if sets_own(owner, "local_office") and owner.local_office and owner.local_office.url:
+            _check_official(site, owner, owner.local_office.url, reviewed, problems,
+                            "local_office.url", "local_office", "url")
+
+
+OFFICIAL_HINT = ("link only the official site itself; a domain outside gov.cn must first be "
+                 "reviewed and added to official_domains in content/site.yaml")
+
+
+def _check_official(site, owner, url, reviewed, problems, field, *keys) -> None:
+    reason = official_url_problem(url, reviewed)
+    if reason:
+        problems.append(Problem(owner.file, line_in_file(site.root / owner.file, *keys),
+                                field, reason, OFFICIAL_HINT))
 
 
 def _attach_notices(site, regions, by_key, problems):

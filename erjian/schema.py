@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from .errors import Problem
 from .limits import SUPPORTED_YEARS
-from .load import LineDict, LineList
+from .links import link_problem, reviewed_domain_problem
+from .load import LineDict, LineList, describe_char, excerpt, find_hidden
 
 MISSING = object()
 
@@ -36,6 +37,7 @@ class Context:
 
     file: str
     problems: list[Problem] = dc_field(default_factory=list)
+    reviewed: tuple = ()   # official domains outside gov.cn (content/site.yaml), for links
 
     def error(self, line, field, message, hint=None):
         self.problems.append(Problem(self.file, line, field, message, hint))
@@ -56,7 +58,9 @@ def _type_name(value) -> str:
         return f"the date {value.isoformat()}"
     if value is None:
         return "nothing"
-    return repr(value)
+    if isinstance(value, str):
+        return f"'{excerpt(value, 40)}'"
+    return excerpt(repr(value), 40)
 
 
 class Field:
@@ -75,14 +79,18 @@ class Field:
 
 
 class Text(Field):
+    """Text on one line unless ``multiline``; control, bidirectional and invisible characters
+    are refused either way (load.HIDDEN), with the character and its position."""
+
     kind = "text"
 
     def __init__(self, help="", *, max_length: int = 2000, pattern: str | None = None,
-                 pattern_hint: str | None = None, **kw):
+                 pattern_hint: str | None = None, multiline: bool = False, **kw):
         super().__init__(help, **kw)
         self.max_length = max_length
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_hint = pattern_hint
+        self.multiline = multiline
 
     def check(self, value, ctx, line, where=""):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -92,12 +100,44 @@ class Text(Field):
             raise Invalid("must not be empty")
         if len(text) > self.max_length:
             raise Invalid(f"is {len(text)} characters long; at most {self.max_length} allowed")
+        hidden_text(text, self.multiline)
         if self.pattern and not self.pattern.fullmatch(text):
-            raise Invalid(f"'{text}' is not allowed here", self.pattern_hint)
+            raise Invalid(f"'{excerpt(text)}' is not allowed here", self.pattern_hint)
         return text
 
 
+def hidden_text(text: str, multiline: bool = False) -> None:
+    """Raise Invalid naming the first refused character of a text value and where it is."""
+    index = find_hidden(text, multiline)
+    if index is None:
+        return
+    char = text[index]
+    if char in "\t\n":
+        what = "a tab" if char == "\t" else "a line break"
+        raise Invalid(f"has {what} at character {index + 1}; this text is shown on one line",
+                      "write it on one line")
+    line = text.count("\n", 0, index)
+    column = index - text.rfind("\n", 0, index)
+    where = f"line {line + 1} of the text, character {column}" if line else (
+        f"character {column}")
+    raise Invalid(f"contains {describe_char(char)} at {where}; invisible and "
+                  "direction-changing characters can make one text look like another",
+                  "delete it (an escape such as \"\\u202e\" in quotes writes one too)")
+
+
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+SLUG_RULE = "lowercase latin letters, digits and single hyphens"
+
+# Every top-level name the site writes itself (erjian/jobs.py, SiteJobs._build_site) or that
+# browsers and crawlers ask a site for. A province's folder becomes a top-level segment too,
+# so it may not take one of these (regions/notices/ would replace the site's /notices/).
+# tests/test_names.py checks that a build writes nothing at the top level outside this list
+# and the provinces' folders.
+SITE_PATHS = frozenset({
+    "index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
+    "api", "methodology", "notices", "static", "timeline",
+    "favicon.ico", ".well-known",
+})
 
 
 class Slug(Text):
@@ -145,7 +185,7 @@ class Date(Field):
     def check(self, value, ctx, line, where=""):
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             if isinstance(value, str):
-                raise Invalid(f"'{value}' is not a date in the form YYYY-MM-DD",
+                raise Invalid(f"'{excerpt(value)}' is not a date in the form YYYY-MM-DD",
                               "write it like 2026-05-23, without quotes")
             raise Invalid(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
         if value.year not in SUPPORTED_YEARS:
@@ -154,14 +194,44 @@ class Date(Field):
         return value
 
 
+LINK_HINT = ("give the https:// address of the page itself; a page without one, or on a site "
+             "that imitates an official one, cannot be linked (name it in 'title' instead)")
+
+
 class Url(Text):
+    """A web address; with ``policy`` (the default) it must pass the link policy for every
+    page a reader may follow (erjian.links.link_problem). Official channels pass the
+    stricter policy in resolve; the site's own base_url has its own rule."""
+
     kind = "URL (https://…)"
+
+    def __init__(self, help="", *, policy: bool = True, **kw):
+        super().__init__(help, **kw)
+        self.policy = policy
 
     def check(self, value, ctx, line, where=""):
         text = super().check(value, ctx, line, where)
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\"'<>]*)?", text):
-            raise Invalid(f"'{text}' is not a web address",
+            raise Invalid(f"'{excerpt(text)}' is not a web address",
                           "give the full address starting with https://")
+        reason = link_problem(text, ctx.reviewed) if self.policy else None
+        if reason:
+            raise Invalid(reason, LINK_HINT)
+        return text
+
+
+class Domain(Text):
+    """A reviewed official domain: a bare registrable domain, never a public suffix."""
+
+    def __init__(self, help="", **kw):
+        super().__init__(help, max_length=253, pattern=r"[a-z0-9-]+(\.[a-z0-9-]+)+",
+                         pattern_hint="a bare domain such as 'xjrsks.com.cn'", **kw)
+
+    def check(self, value, ctx, line, where=""):
+        text = super().check(value, ctx, line, where)
+        reason = reviewed_domain_problem(text)
+        if reason:
+            raise Invalid(reason, "list the official site's own domain, e.g. 'xjrsks.com.cn'")
         return text
 
 
@@ -257,10 +327,10 @@ class Schema:
         lines = data.line_of if isinstance(data, LineDict) else (lambda key: line)
         for key in data:
             if key not in self.fields:
-                hint = _did_you_mean(str(key), self.fields) or (
+                hint = _did_you_mean(str(key)[:100], self.fields) or (
                     "known fields: " + ", ".join(self.fields))
-                ctx.error(lines(key), prefix + str(key), f"unknown field '{key}' in {self.name}",
-                          hint)
+                ctx.error(lines(key), prefix + excerpt(key, 40),
+                          f"unknown field '{excerpt(key, 40)}' in {self.name}", hint)
         values = {}
         for name, spec in self.fields.items():
             where = prefix + name

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote
 
 from . import models as m
 from .errors import Problem, display_path
-from .load import LineDict, Loaded, load_markdown, load_yaml
+from .links import link_problem
+from .load import (LineDict, Loaded, excerpt, find_hidden, load_markdown, load_yaml,
+                   outside_problem, outside_root, special_kind)
 from . import signed
 from .memo import write_pickle
-from .schema import SLUG_PATTERN, Context, Invalid, Schema
+from .schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
 
 
 @dataclass
@@ -55,12 +59,16 @@ SECTION = Schema("guide section", {
 }, help="Shared guide text: content/guide/<slug>.md.")
 
 
-def _check(schema: Schema, loaded: Loaded, problems: list[Problem]) -> dict | None:
-    """Validated values of one loaded file, or None; problems go to ``problems``."""
+def _check(schema: Schema, loaded: Loaded, problems: list[Problem],
+           reviewed: tuple = ()) -> dict | None:
+    """Validated values of one loaded file, or None; problems go to ``problems``.
+    ``reviewed``: the official domains of content/site.yaml, for the link policy."""
     if loaded.problem:
         problems.append(loaded.problem)
         return None
-    ctx = Context(loaded.display)
+    if loaded.data is SKIPPED:
+        return None
+    ctx = Context(loaded.display, reviewed=reviewed)
     data = loaded.data
     if data is None:
         ctx.error(1, None, f"is empty; expected the fields of a {schema.name}",
@@ -80,6 +88,104 @@ def _line_of(loaded: Loaded, key: str) -> int:
     return data.line_of(key) if isinstance(data, LineDict) else 1
 
 
+SKIPPED = object()   # Loaded.data of a file refused (and reported) before it was opened
+
+
+class Reader:
+    """How this run reads input: ``reader(path)`` is the path as an editor would type it;
+    ``yaml``/``markdown`` load a file unless the sweep already refused it (then the data is
+    SKIPPED and nothing more is reported). ``reviewed`` holds the official domains of
+    content/site.yaml once it is read."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.refused: set[Path] = set()
+        self.reviewed: tuple = ()
+
+    def __call__(self, path: Path) -> str:
+        return display_path(path, self.root)
+
+    def skipped(self, path: Path) -> bool:
+        return bool(self.refused) and (path in self.refused or
+                                       any(parent in self.refused for parent in path.parents))
+
+    def yaml(self, path: Path) -> Loaded:
+        if self.skipped(path):
+            return Loaded(path, self(path), data=SKIPPED)
+        return load_yaml(path, self(path), self.root)
+
+    def markdown(self, path: Path) -> Loaded:
+        if self.skipped(path):
+            return Loaded(path, self(path), data=SKIPPED)
+        return load_markdown(path, self(path), self.root)
+
+
+INPUT_FOLDERS = ("content", "regions", "calendars", "templates")
+
+
+def _sweep(root: Path, show: Reader, problems: list[Problem]) -> set[Path]:
+    """Entries of the input folders that must not be read: symbolic links leaving the site's
+    folder, and anything that is neither a regular file nor a folder (a FIFO would hang a
+    read, a device such as /dev/zero never ends). Each is reported here, once; the build
+    also hashes and copies files these readers never parse (templates/static/)."""
+    refused: set[Path] = set()
+    for name in INPUT_FOLDERS:
+        top = root / name
+        if _refuse_entry(top, root, show, problems, refused) or not top.is_dir():
+            continue
+        for base, dirs, files in os.walk(top):   # links to folders are listed, not followed
+            for entry in sorted(dirs + files):
+                _refuse_entry(Path(base) / entry, root, show, problems, refused)
+            dirs[:] = [d for d in dirs if Path(base) / d not in refused]
+    return refused
+
+
+def _refuse_entry(path: Path, root: Path, show, problems, refused: set[Path]) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        if outside_root(path, root):
+            problems.append(outside_problem(path, show(path)))
+            refused.add(path)
+            return True
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False   # a dangling link: reported by whatever reads it, if anything does
+    kind = special_kind(info.st_mode)
+    if kind and kind != "a folder":
+        problems.append(Problem(show(path), None, None,
+                                f"is {kind}, not a regular file; it was not read",
+                                "remove it; the site's input is ordinary text files"))
+        refused.add(path)
+        return True
+    return False
+
+
+def name_problem(path: Path, show, folder: bool = False) -> Problem | None:
+    """A problem when the name of a file (without its extension) or of a folder is not a
+    slug: names become parts of page addresses, or stand beside names that do."""
+    name, suffix = (path.name, "") if folder else (path.stem, path.suffix)
+    if re.fullmatch(SLUG_PATTERN, name):
+        return None
+    suggestion = suggest_slug(name)
+    return Problem(show(path), None, None,
+                   f"name '{excerpt(name)}' is not allowed: names of the site's files and "
+                   f"folders use {SLUG_RULE}",
+                   f"rename it to '{suggestion}{suffix}'" if suggestion
+                   else f"rename it with {SLUG_RULE}")
+
+
+def suggest_slug(text: str) -> str | None:
+    """A slug close to ``text`` (Chinese in pinyin), or None when nothing usable remains."""
+    from pypinyin import lazy_pinyin
+
+    slug = re.sub(r"[^a-z0-9]+", "-", "".join(lazy_pinyin(text[:60])).lower()).strip("-")
+    return slug if slug and slug not in SITE_PATHS else None
+
+
 class InputCache:
     """Validated content of input files that have not changed since the last run (by path,
     modification time, size and the validator's own code), kept in ``.cache/inputs.pickle``.
@@ -90,16 +196,18 @@ class InputCache:
         self.code = _code_version() if cache_dir else None
         self.entries: dict = {}
         self.dirty = False
+        self.context: tuple = ()   # what validation depends on beyond the file: the reviewed
+        #                            official domains of content/site.yaml
         data = signed.load(self.path) if self.path else None
         if isinstance(data, dict) and data.get("code") == self.code:
             self.entries = data.get("files") or {}
 
     def get(self, kind: str, path: Path, problems: list[Problem], compute):
         try:
-            stat = path.stat()
+            info = path.stat()
         except OSError:
             return compute(problems)
-        stamp = (kind, stat.st_mtime_ns, stat.st_size)
+        stamp = (kind, info.st_mtime_ns, info.st_size, self.context)
         hit = self.entries.get(str(path))
         if hit is not None and hit[0] == stamp:
             return hit[1]
@@ -123,7 +231,7 @@ def _code_version() -> str:
     """Changes whenever the code that reads and validates input changes."""
     folder = Path(__file__).resolve().parent
     hasher = hashlib.sha256()
-    for name in ("load.py", "schema.py", "models.py", "validate.py"):
+    for name in ("load.py", "schema.py", "models.py", "validate.py", "links.py"):
         hasher.update((folder / name).read_bytes())
     return hasher.hexdigest()
 
@@ -154,11 +262,13 @@ def read_site(root: Path, cache_dir: Path | None = None) -> SiteInput:
 
 def _read_site(root: Path) -> SiteInput:
     problems: list[Problem] = []
-
-    def show(path: Path) -> str:
-        return display_path(path, root)
-
+    show = Reader(root)
+    show.refused = _sweep(root, show, problems)
     site = _read_site_config(root / "content" / "site.yaml", show, problems)
+    if site is not None:
+        show.reviewed = site.official_domains
+        if _CACHE is not None:
+            _CACHE.context = site.official_domains
     provinces, regions = _read_regions(root / "regions", show, problems)
     layers, years = _read_calendars(root / "calendars", show, problems)
     notices = _read_notices(root / "content" / "notices", show, problems)
@@ -174,7 +284,7 @@ def _read_site_config(path: Path, show, problems) -> m.SiteConfig | None:
         problems.append(Problem(show(path), None, None, "is missing",
                                 "create it with 'title', 'description' and 'base_url'"))
         return None
-    values = _check(m.SITE, load_yaml(path, show(path)), problems)
+    values = _check(m.SITE, show.yaml(path), problems)
     if values is None:
         return None
     years = tuple(range(values["first_calendar_year"], values["last_calendar_year"] + 1))
@@ -198,6 +308,12 @@ def _read_regions(folder: Path, show, problems):
                                 "is directly under regions/; every file belongs to a province "
                                 "folder", "move it to regions/<province>/"))
     for province_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if show.skipped(province_dir):
+            continue
+        problem = _province_folder_problem(province_dir, show)
+        if problem:
+            problems.append(problem)
+            continue
         province_file = province_dir / "province.yaml"
         for yml in sorted(province_dir.glob("*.yml")):
             problems.append(Problem(show(yml), None, None, "has the extension .yml",
@@ -216,6 +332,10 @@ def _read_regions(folder: Path, show, problems):
         written = []
         for path in _yaml_files(province_dir):
             if path.name not in ("province.yaml", DIVISIONS_FILE):
+                problem = name_problem(path, show)
+                if problem:
+                    problems.append(problem)
+                    continue
                 region = _cached("region", path, problems,
                                  lambda found, path=path: _read_region(
                                      path, province_dir.name, show, found))
@@ -232,12 +352,25 @@ def _read_regions(folder: Path, show, problems):
 DIVISIONS_FILE = "_divisions.yaml"
 
 
+def _province_folder_problem(folder: Path, show) -> Problem | None:
+    """A province's folder name is the first segment of its pages' addresses: it must be a
+    slug and must not take a name the site itself writes at the top level."""
+    if folder.name in SITE_PATHS:
+        return Problem(show(folder), None, None,
+                       f"folder name '{folder.name}' is the address of the site's own "
+                       f"/{folder.name}{'' if '.' in folder.name else '/'}; a province "
+                       "folder may not take it",
+                       "name the folder after the province in pinyin, e.g. regions/anhui/")
+    return name_problem(folder, show, folder=True)
+
+
 def _read_divisions(path: Path, province: str, show, problems) -> list[m.RegionFile]:
     """The generated divisions of one province as region files (no overrides of their own)."""
     if not path.exists():
         return []
-    loaded = load_yaml(path, show(path))
-    values = _fast_divisions(loaded) or _check(m.DIVISIONS_FILE, loaded, problems)
+    loaded = show.yaml(path)
+    values = _fast_divisions(loaded) or _check(m.DIVISIONS_FILE, loaded, problems,
+                                               show.reviewed)
     if values is None:
         return []
     items = loaded.data["divisions"]
@@ -267,6 +400,7 @@ def _fast_divisions(loaded: Loaded) -> dict | None:
         if not (isinstance(item, dict) and set(item) <= _DIVISION_KEYS
                 and isinstance(item.get("code"), str) and _CODE.fullmatch(item["code"])
                 and isinstance(item.get("name"), str) and 0 < len(item["name"]) <= 40
+                and find_hidden(item["name"], multiline=False) is None
                 and item.get("level") in m.LEVELS
                 and isinstance(item.get("slug"), str) and _SLUG.fullmatch(item["slug"])
                 and (item.get("parent") is None or (isinstance(item["parent"], str)
@@ -313,8 +447,8 @@ def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
 
 
 def _read_province(path: Path, folder: str, show, problems) -> m.Province | None:
-    loaded = load_yaml(path, show(path))
-    values = _check(m.PROVINCE, loaded, problems)
+    loaded = show.yaml(path)
+    values = _check(m.PROVINCE, loaded, problems, show.reviewed)
     if values is None:
         return None
     slug = values.pop("slug") or folder
@@ -337,8 +471,8 @@ def _frozen(settings: dict) -> dict:
 
 
 def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFile | None:
-    loaded = load_yaml(path, show(path))
-    values = _check(m.REGION, loaded, problems)
+    loaded = show.yaml(path)
+    values = _check(m.REGION, loaded, problems, show.reviewed)
     if values is None:
         return None
     province = values.pop("province") or folder_province
@@ -364,12 +498,17 @@ def _read_calendars(folder: Path, show, problems):
                                 "it holds calendars/national/<year>.yaml"))
         return layers, years
     for layer_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        problem = None if show.skipped(layer_dir) else name_problem(layer_dir, show, folder=True)
+        if problem:
+            problems.append(problem)
+        if problem or show.skipped(layer_dir):
+            continue
         layer_file = layer_dir / "layer.yaml"
         if not layer_file.exists():
             problems.append(Problem(show(layer_dir), None, None, "has no layer.yaml",
                                     f"add {show(layer_file)} with 'name' and 'projection'"))
             continue
-        values = _check(m.LAYER, load_yaml(layer_file, show(layer_file)), problems)
+        values = _check(m.LAYER, show.yaml(layer_file), problems, show.reviewed)
         if values is not None:
             layers[layer_dir.name] = m.Layer(slug=layer_dir.name, file=show(layer_file),
                                              rules=tuple(values.pop("rules")), **values)
@@ -377,8 +516,8 @@ def _read_calendars(folder: Path, show, problems):
         for path in _yaml_files(layer_dir):
             if path.name == "layer.yaml":
                 continue
-            loaded = load_yaml(path, show(path))
-            values = _check(m.CALENDAR_YEAR, loaded, problems)
+            loaded = show.yaml(path)
+            values = _check(m.CALENDAR_YEAR, loaded, problems, show.reviewed)
             if values is None:
                 continue
             if path.stem != str(values["year"]):
@@ -398,28 +537,33 @@ def _read_calendars(folder: Path, show, problems):
 
 
 def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
-    notices = []
+    notices: list[m.Notice] = []
     if not folder.is_dir():
         return notices
+    owners: dict[str, str] = {}   # slug → file that took it
     for path in sorted(folder.glob("*.md")):
-        loaded = load_markdown(path, show(path))
-        values = _check(m.NOTICE, loaded, problems)
+        problem = name_problem(path, show)
+        if problem:
+            problems.append(problem)
+            continue
+        loaded = show.markdown(path)
+        values = _check(m.NOTICE, loaded, problems, show.reviewed)
         if values is None:
             continue
         slug = values.pop("slug") or path.stem
-        if not m.Slug().pattern.fullmatch(slug):
-            problems.append(Problem(show(path), 1, "slug",
-                                    f"file name '{path.stem}' cannot be a URL segment",
-                                    "rename it with lowercase latin letters, digits and "
-                                    "hyphens, or set 'slug'"))
+        if slug in owners:
+            problems.append(Problem(show(path), _line_of(loaded, "slug"), "slug",
+                                    f"slug '{slug}' is already used by {owners[slug]}; two "
+                                    f"notices cannot share the address notices/{slug}/",
+                                    "rename one of the two files, or give one its own 'slug'"))
             continue
-        unsafe = _unsafe_links(loaded.body)
-        for offset, target in unsafe:
+        owners[slug] = show(path)
+        refused = _refused_links(loaded.body, show.reviewed)
+        for offset, reason in refused:
             problems.append(Problem(show(path), loaded.body_line + offset, "body",
-                                    f"link to '{target[:60]}' is refused: only https://, "
-                                    "http:// and mailto: links and links within this site are "
-                                    "allowed", "link to the official page itself"))
-        if unsafe:
+                                    f"link is refused: {reason}",
+                                    "link the official page itself, with https://"))
+        if refused:
             continue
         values["provinces"] = tuple(values["provinces"])
         values["regions"] = tuple(values["regions"])
@@ -430,27 +574,48 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
 
 _LINK_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
                            r"|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", re.M)
-_SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
-def _unsafe_links(body: str) -> list[tuple[int, str]]:
-    """Markdown link targets with a scheme other than http(s)/mailto (javascript:, data:,
-    …), with their line offset in the body."""
+def _refused_links(body: str, reviewed: tuple = ()) -> list[tuple[int, str]]:
+    """Markdown link targets a notice may not have, each with its line offset in the body
+    and the reason: web links must pass the link policy (erjian.links); other schemes
+    (javascript:, data:, …) and addresses starting with '//' are refused; mailto: and links
+    within this site are allowed."""
     found = []
     for match in _LINK_TARGETS.finditer(body):
         target = next(g for g in match.groups() if g is not None)
-        compact = re.sub(r"[\s\x00-\x1f]", "", html.unescape(unquote(target))).lower()
-        scheme = re.match(r"[a-z][a-z0-9+.-]*:", compact)
-        if scheme and not compact.startswith(_SAFE_SCHEMES):
-            found.append((body[: match.start()].count("\n"), target))
+        reason = _link_target_problem(target, reviewed)
+        if reason:
+            found.append((body[: match.start()].count("\n"), reason))
     return found
+
+
+def _link_target_problem(target: str, reviewed: tuple) -> str | None:
+    # What a browser would make of it: entities and %-escapes decoded, controls dropped.
+    compact = re.sub(r"[\s\x00-\x1f]", "", html.unescape(unquote(target))).lower()
+    scheme = re.match(r"[a-z][a-z0-9+.-]*:", compact)
+    if scheme is None:
+        if compact.replace("\\", "/").startswith("//"):
+            return (f"'{excerpt(target)}' starts with '//', which leaves this site without "
+                    "saying https://")
+        return None
+    if scheme.group() == "mailto:":
+        return None
+    if scheme.group() in ("http:", "https:"):
+        return link_problem(html.unescape(target).strip(), reviewed)
+    return (f"'{excerpt(target)}' uses {scheme.group()}; only https:// links, mailto: and "
+            "links within this site are allowed")
 
 
 def _read_sections(folder: Path, show, problems) -> list[Section]:
     sections = []
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-        loaded = load_markdown(path, show(path))
-        values = _check(SECTION, loaded, problems)
+        problem = name_problem(path, show)
+        if problem:
+            problems.append(problem)
+            continue
+        loaded = show.markdown(path)
+        values = _check(SECTION, loaded, problems, show.reviewed)
         if values is not None:
             sections.append(Section(path.stem, values["title"], values["order"], loaded.body,
                                     show(path)))
