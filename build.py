@@ -13,30 +13,107 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from erjian.errors import SiteError  # noqa: E402
+from erjian import limits  # noqa: E402
+from erjian.errors import SiteError, UserError  # noqa: E402
 
 COMMANDS = ("build", "check", "serve", "new", "import-divisions")
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def supported_years() -> str:
+    """The years a build date may fall in, for messages (read when needed: the bound lives
+    in erjian.limits)."""
+    years = limits.SUPPORTED_YEARS
+    return f"{years[0]}-{years[-1]}"
+
+
+def is_supported(day: dt.date) -> bool:
+    return day.year in limits.SUPPORTED_YEARS
 
 
 def default_today() -> dt.date:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the local date."""
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else the local date; UserError when
+    either is unusable."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
-    return dt.date.today()
+        return date_from_epoch(epoch)
+    today = dt.date.today()
+    if not is_supported(today):
+        raise UserError(f"the system date {today.isoformat()} is outside the years the site "
+                        f"supports ({supported_years()})",
+                        "pass --today YYYY-MM-DD, or set the system clock")
+    return today
+
+
+def date_from_epoch(text: str) -> dt.date:
+    """The UTC date of SOURCE_DATE_EPOCH's value, a whole number of seconds since 1970."""
+    hint = (f"unset SOURCE_DATE_EPOCH, or set it to a time in the years {supported_years()}, "
+            "e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
+    if not re.fullmatch(r"[0-9]+", text):
+        raise UserError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since "
+                        "1970-01-01 (digits only)", hint)
+    try:
+        day = dt.datetime.fromtimestamp(int(text), dt.timezone.utc).date()
+    except (OverflowError, OSError, ValueError):  # far beyond any calendar
+        day = None
+    if day is None or not is_supported(day):
+        shown = f"{text[:20]}…" if len(text) > 20 else text
+        shown += f" ({day.isoformat()})" if day else ""
+        raise UserError(f"SOURCE_DATE_EPOCH={shown} is outside the years the site "
+                        f"supports ({supported_years()})", hint)
+    return day
 
 
 def parse_date(text: str) -> dt.date:
+    """--today: a date in the supported years (argparse reports the error, exit 2)."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD")
+    if not is_supported(day):
+        raise argparse.ArgumentTypeError(f"'{text}' is outside the years the site supports "
+                                         f"({supported_years()})")
+    return day
+
+
+def parse_base_url(text: str) -> str:
+    """--base-url: the rule content/site.yaml's base_url follows; a final '/' is added."""
+    from erjian.urls import normalise_base_url
+
+    try:
+        return normalise_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def parse_port(text: str) -> int:
+    """--port: 1-65535, or 0 for any free port."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number; give 1-65535 "
+                                         "(or 0 for any free port)")
+    return int(text)
+
+
+def parse_slug(text: str) -> str:
+    if not SLUG.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a slug; use lowercase latin "
+                                         "letters, digits and single hyphens, e.g. xinjiang")
+    return text
+
+
+def parse_region(text: str) -> str:
+    province, _, region = text.partition("/")
+    if not (SLUG.fullmatch(province) and SLUG.fullmatch(region)):
+        raise argparse.ArgumentTypeError(f"'{text}' is not province/region, e.g. "
+                                         "xinjiang/tacheng")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--clean", action="store_true",
                          help="ignore what earlier builds recorded and write every file "
                               "afresh (after output/ was changed by hand)")
-        sub.add_argument("--base-url", default=None,
+        sub.add_argument("--base-url", type=parse_base_url, default=None,
                          help="address the site is published at, e.g. https://host/erjian/ "
                               "(default: base_url in content/site.yaml)")
 
@@ -65,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="date link ages and statuses are computed against")
     serve = commands.add_parser("serve", help="live preview on 127.0.0.1")
     dated(serve)
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=parse_port, default=8000,
+                       help="port (default 8000; 0 picks a free one)")
     imports = commands.add_parser("import-divisions", help="(re)generate every province's "
                                   "regions/<province>/_divisions.yaml from the dataset")
     imports.add_argument("--dataset", type=Path, default=None,
@@ -74,18 +152,18 @@ def _parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", help="scaffold a region or a notice")
     kinds = new.add_subparsers(dest="kind", required=True)
     region = kinds.add_parser("region", help="a region file under regions/<province>/")
-    region.add_argument("province", help="province slug, e.g. xinjiang")
+    region.add_argument("province", type=parse_slug, help="province slug, e.g. xinjiang")
     region.add_argument("name", help="full name, e.g. 喀什地区")
     region.add_argument("--level", default=None, help="administrative level (guessed from "
                         "the name when left out)")
     notice = kinds.add_parser("notice", help="a notice in content/notices/ dated today")
     notice.add_argument("--title", default="新通知")
-    notice.add_argument("--slug", default=None)
+    notice.add_argument("--slug", type=parse_slug, default=None)
     notice.add_argument("--kind", default="general",
                         choices=["release", "exam", "review", "audit", "certificate", "general"])
-    notice.add_argument("--province", action="append", default=[],
+    notice.add_argument("--province", action="append", default=[], type=parse_slug,
                         help="province slug it applies to (repeatable)")
-    notice.add_argument("--region", action="append", default=[],
+    notice.add_argument("--region", action="append", default=[], type=parse_region,
                         help="province/region it applies to (repeatable)")
     return parser
 
@@ -96,6 +174,25 @@ def main(argv: list[str] | None = None) -> int:
             and "--help" not in argv:
         argv = _insert_default_command(argv)
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UserError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        from erjian.failures import explain_os_error
+
+        explained = explain_os_error(exc)
+        if explained is None:
+            raise  # not something the user did: a bug, shown as one
+        print(explained.report(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
     root = args.root
     if args.command == "check":
         return _check(root, args.strict, args.today or default_today())
@@ -126,12 +223,14 @@ def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
 
     progress = ProgressBar(sys.stderr)
     try:
-        result = build(root, out, today, progress=progress, base_url=base_url, clean=clean)
+        try:
+            result = build(root, out, today, progress=progress, base_url=base_url,
+                           clean=clean)
+        finally:
+            progress.clear()
     except SiteError as exc:
-        progress.clear()
         print(exc.report(), file=sys.stderr)
         return 1
-    progress.clear()
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
     print(f"built {out} for {today.isoformat()}: {result.summary()}")

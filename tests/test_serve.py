@@ -84,7 +84,7 @@ def test_preview_follows_edits_and_shows_errors_until_fixed(server):
 def raw_get(port, path):
     """A request line sent as written (no client-side normalisation of '..')."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
-        connection.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        connection.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         chunks = []
         while chunk := connection.recv(65536):
             chunks.append(chunk)
