@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from . import signed
 from .checks import unique
 from .errors import Problem
 from .jobs import SiteJobs, digest, files_digest
@@ -22,7 +23,7 @@ from .pages import Planner
 from .render import Renderer
 from .resolve import ResolvedSite, resolve
 from .validate import read_site
-from .write import IncrementalOutput, WriteReport
+from .write import IncrementalOutput, WriteReport, check_target
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -52,9 +53,14 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
           workers: int | None = None, clean: bool = False) -> BuildResult:
     """Build the site under ``root`` into ``out``; raises SiteError and leaves ``out``
     untouched if anything is wrong. ``base_url`` overrides content/site.yaml's; ``clean``
-    ignores what earlier builds recorded and writes every file afresh."""
+    ignores the cache and what earlier builds recorded, and writes every file afresh."""
+    with signed.fresh(clean):
+        return _build(Path(root), out, today, progress, cache_dir, base_url, workers, clean)
+
+
+def _build(root, out, today, progress, cache_dir, base_url, workers, clean) -> BuildResult:
     started = time.perf_counter()
-    root = Path(root)
+    check_target(out, root)
     cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or root / ".cache")
     site = resolve(read_site(root, cache_dir=cache_dir))
     if base_url:
@@ -67,7 +73,7 @@ def build(root: Path, out: Path, today: dt.date, progress: Progress | None = Non
     renderer = Renderer(root / "templates", site.input.site, site.input.sections,
                         cache_dir=cache_dir, memo=memo)
     plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
-    with IncrementalOutput(out, cache_dir, clean=clean) as output:
+    with IncrementalOutput(out, clean=clean, root=root) as output:
         plan.run(output, workers or default_workers(), progress)
     memo.save()
     warnings = unique(site.warnings + plan.warnings)

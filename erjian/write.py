@@ -1,33 +1,37 @@
-"""Stage 6 — write: put rendered files in place so that readers never see a half-built site,
-and leave files whose content did not change untouched (mtimes included).
+"""Stage 6 — write: render only what changed, and publish the new site in one atomic step.
 
-Every file that changed is first written into a staging folder beside the output folder. If
-anything fails before the commit, the staging folder is deleted and ``output/`` is exactly as it
-was. On commit, a first build (or ``clean``) renames the staging folder into place; a later
-build moves each changed file over its old version (an atomic rename per file), then deletes
-the files the site no longer has.
+Files belong to *units* (one per province, plus one for the site-wide pages). Each version of
+the site on disk has a manifest (see ``publish``: ``versions/<id>/`` in the output's state
+folder): per unit, the key of its inputs and a digest of its files; per file, the key of the
+inputs it was rendered from and the hash of its bytes. A unit whose key is unchanged is not
+even looked at; inside a changed unit, a file whose key is unchanged is not rendered, and a
+file rendered to the same bytes is not written.
 
-Files belong to *units* (one per province, plus one for the site-wide pages). A manifest kept
-outside ``output/`` (under ``.cache/``) records each unit's key and, per file, the key of the
-inputs it was rendered from and the hash of what was written. A unit whose key is unchanged is
-not even looked at; inside a changed unit, a file whose key is unchanged is not rendered, and a
-file rendered to the same bytes is not written. ``output/`` is taken to belong to the
-generator: a file changed there by hand is only restored by a ``--clean`` build.
+Files that changed are written to a staging folder. On commit, the new version is assembled in
+the spare tree (the previous version, sharing unchanged files with ``output/`` by hard links):
+changed files moved in from staging, files unchanged since ``output/`` linked from it, files
+the site no longer has deleted. Then the spare and ``output/`` are exchanged atomically. If
+anything fails or the process dies before that, ``output/`` is untouched and the next build
+finds its manifest exactly as it was; a spare left half-updated has no marker and is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .memo import write_pickle
+from . import publish, signed
+from .publish import fault
+from .errors import UserError
 
-MANIFEST_VERSION = 2
+MANIFEST_FORMAT = 3
+# Top-level folders of the repository the output may never be or be inside.
+PROTECTED = ("regions", "content", "templates", "calendars", "erjian", "tests", "docs",
+             ".git", ".github", ".cache", ".venv", "node_modules")
 
 
 @dataclass
@@ -39,78 +43,140 @@ class WriteReport:
 
 
 class Manifest:
-    """Per-unit records of what ``target`` holds, stored as one small file per unit."""
+    """What one version of the site holds, stored as one small signed file per unit."""
 
-    def __init__(self, folder: Path, target: Path, fresh: bool):
-        self.folder = Path(folder)
-        self.target = target
-        index = None if fresh else _load(self.folder / "index.pickle")
-        valid = (isinstance(index, dict) and index.get("version") == MANIFEST_VERSION
-                 and index.get("target") == str(target))
-        self.known = valid
-        self.unit_keys: dict[str, str] = index["units"] if valid else {}
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        index = signed.load(folder / "index.pickle") if folder else None
+        self.known = isinstance(index, dict) and index.get("format") == MANIFEST_FORMAT
+        self.units: dict[str, tuple[str, str]] = dict(index["units"]) if self.known else {}
         self._files: dict[str, dict] = {}
 
+    @property
+    def unit_keys(self) -> dict[str, str]:
+        return {unit: key for unit, (key, _) in self.units.items()}
+
     def files(self, unit: str) -> dict:
-        """{path: (key, digest)} of a unit, as the last build left it."""
+        """{path: (key, digest)} of a unit."""
         if unit not in self._files:
-            data = _load(self.folder / f"unit-{_tag(unit)}.pickle") if self.known else None
+            data = signed.load(self.folder / f"unit-{_tag(unit)}.pickle") if (
+                self.known and unit in self.units) else None
             self._files[unit] = data if isinstance(data, dict) else {}
         return self._files[unit]
 
     def products(self, unit: str):
-        return _load(self.folder / f"products-{_tag(unit)}.pickle") if self.known else None
+        if not self.known or unit not in self.units:
+            return None
+        return signed.load(self.folder / f"products-{_tag(unit)}.pickle")
 
-    def save(self, unit_keys: dict, files: dict, products: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for unit, entries in files.items():
-            write_pickle(self.folder / f"unit-{_tag(unit)}.pickle", entries)
-        for unit, data in products.items():
-            write_pickle(self.folder / f"products-{_tag(unit)}.pickle", data)
-        for unit in set(self.unit_keys) - set(unit_keys):
-            for prefix in ("unit", "products"):
-                (self.folder / f"{prefix}-{_tag(unit)}.pickle").unlink(missing_ok=True)
-        write_pickle(self.folder / "index.pickle", {"version": MANIFEST_VERSION,
-                                             "target": str(self.target), "units": unit_keys})
+
+def save_manifest(folder: Path, units: dict, files: dict, products: dict,
+                  previous: Manifest | None = None) -> None:
+    """Write a version's manifest: ``files``/``products`` for the units given, hard links to
+    ``previous``'s files for the others, the index last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        tag = _tag(unit)
+        for prefix, fresh in (("unit", files), ("products", products)):
+            path = folder / f"{prefix}-{tag}.pickle"
+            if unit in fresh:
+                signed.dump(path, fresh[unit])
+            elif previous is not None and previous.folder != folder:
+                publish.place_link(previous.folder / f"{prefix}-{tag}.pickle", path)
+    signed.dump(folder / "index.pickle", {"format": MANIFEST_FORMAT, "units": units})
+
+
+def unit_content(files: dict) -> str:
+    """A digest of a unit's paths and bytes (not of its keys)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for path in sorted(files):
+        hasher.update(f"{path}\0{files[path][1]}\n".encode())
+    return hasher.hexdigest()
+
+
+def version_id(units: dict) -> str:
+    """Names a version by its content, so that equal sites get equal markers."""
+    hasher = hashlib.blake2b(digest_size=12)
+    for unit in sorted(units):
+        hasher.update(f"{unit}\0{units[unit][1]}\n".encode())
+    return hasher.hexdigest()
+
+
+def check_target(target: Path, root: Path | None) -> None:
+    """Raise UserError unless the generator may own ``target`` (see publish)."""
+    publish.refuse_unsafe_target(Path(os.path.abspath(target)), root, PROTECTED)
 
 
 class IncrementalOutput:
-    """Context manager: declare units and files, then commit on a clean exit."""
+    """Context manager: declare units and files, then publish them on a clean exit.
 
-    def __init__(self, target: Path, cache_dir: Path, clean: bool = False):
-        self.target = Path(target).absolute()
-        self.cache_dir = Path(cache_dir)
-        self.clean = clean or not self.target.is_dir()
+    ``root`` is the repository, which (with its input folders) may never be the output."""
+
+    def __init__(self, target: Path, clean: bool = False, root: Path | None = None,
+                 protected: tuple[str, ...] = PROTECTED):
+        self.target = Path(os.path.abspath(target))
+        self.root, self.protected = root, protected
+        self.state = publish.state_folder(self.target)
+        self.clean = clean
         self.report = WriteReport()
         self._stage: Path | None = None
+        self._lock: publish.BuildLock | None = None
         self._staged: list[str] = []
-        self._unit_keys: dict[str, str] = {}
+        self._units: dict[str, tuple[str, str]] = {}
         self._new: dict[str, dict] = {}
         self._products: dict[str, object] = {}
         self.manifest: Manifest | None = None
 
+    # -- setting up ------------------------------------------------------------------------
+
     def __enter__(self) -> "IncrementalOutput":
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.manifest = Manifest(manifest_folder(self.cache_dir, self.target), self.target,
-                                 fresh=self.clean)
-        self._stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-",
-                                            dir=self.target.parent))
+        publish.refuse_unsafe_target(self.target, self.root, self.protected)   # again: time passed
+        try:
+            self.state.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create {self.state} beside the output folder "
+                            f"({exc.strerror})", "the folder that holds the output folder "
+                            "must be writable") from None
+        self._lock = publish.BuildLock(self.state / "lock").__enter__()
+        try:
+            self._recover()
+            version = None if self.clean else publish.read_marker(self.target)
+            self.manifest = Manifest(self._version_folder(version) if version else None)
+            self._stage = Path(tempfile.mkdtemp(prefix="stage-", dir=self.state))
+        except BaseException:
+            self._release()
+            raise
         return self
+
+    def _recover(self) -> None:
+        """Finish what an interrupted build left: a half-done swap, staging folders, the
+        staging and old folders of earlier versions of the generator."""
+        publish.finish_interrupted_swap(self.target, self.state)
+        for entry in self.state.iterdir():
+            if entry.name.startswith(("stage-", "trash-")) or entry.name == "swap-old":
+                publish.remove_tree(entry)
+        legacy = (f".{self.target.name}.staging-", f".{self.target.name}.old-")
+        for entry in self.target.parent.iterdir():
+            if entry.name.startswith(legacy) and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _version_folder(self, version: str) -> Path:
+        return self.state / "versions" / version
+
+    # -- units -----------------------------------------------------------------------------
 
     def keep_unit(self, unit: str, unit_key: str):
         """The unit's products from the last build if its key is unchanged (its files are then
         kept as they are), else None."""
-        if self.manifest.unit_keys.get(unit) != unit_key:
+        recorded = self.manifest.units.get(unit)
+        if recorded is None or recorded[0] != unit_key:
             return None
         products = self.manifest.products(unit)
-        if products is None:
+        if not isinstance(products, dict):
             return None
-        self._unit_keys[unit] = unit_key
+        self._units[unit] = recorded
         self.report.unchanged += len(products.get("paths", ()))
         return products
-
-    def unit_key(self, unit: str) -> str:
-        return self._unit_keys[unit]
 
     def unit_writer(self, unit: str, unit_key: str) -> "UnitWriter":
         return UnitWriter(unit, unit_key, self._stage, self.manifest.files(unit))
@@ -119,7 +185,7 @@ class IncrementalOutput:
         """Take over what a unit writer (in this process or a worker) did."""
         if result.unit in self._new:
             raise ValueError(f"unit built twice: {result.unit}")
-        self._unit_keys[result.unit] = result.unit_key
+        self._units[result.unit] = (result.unit_key, unit_content(result.files))
         self._new[result.unit] = result.files
         self._products[result.unit] = result.products
         self._staged.extend(result.staged)
@@ -127,72 +193,134 @@ class IncrementalOutput:
         self.report.unchanged += result.unchanged
         self.report.bytes_written += result.bytes_written
 
+    # -- publishing ------------------------------------------------------------------------
+
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None:
-            shutil.rmtree(self._stage, ignore_errors=True)
-            return False
-        self._commit()
+        try:
+            if exc_type is None:
+                self._commit()
+        finally:
+            if self._stage is not None:
+                shutil.rmtree(self._stage, ignore_errors=True)
+            self._release()
         return False
 
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
+
     def _commit(self) -> None:
-        if self.clean:
-            old = None
-            if self.target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-",
-                                            dir=self.target.parent))
-                os.rmdir(old)
-                os.replace(self.target, old)
-            os.replace(self._stage, self.target)
-            self.target.chmod(0o755)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+        old = self.manifest
+        if old.known and self._same_content(old):
+            # Only keys changed (the bytes are as they were): record them for this version.
+            save_manifest(old.folder, self._units, self._new, self._products)
+            return
+        version = version_id(self._units)
+        fault("before-manifest")
+        save_manifest(self._version_folder(version), self._units, self._new, self._products,
+                      old if old.known else None)
+        if not old.known:
+            self._publish_stage(version)
         else:
-            for relative in self._staged:
-                destination = self.target / relative
+            self._publish_spare(version)
+        self._forget_versions()
+
+    def _same_content(self, old: Manifest) -> bool:
+        return (not self._staged and set(self._units) == set(old.units)
+                and all(self._units[u][1] == old.units[u][1] for u in self._units))
+
+    def _publish_stage(self, version: str) -> None:
+        """Everything was rendered into the staging folder: it becomes the output."""
+        publish.write_marker(self._stage, version)
+        self._stage.chmod(0o755)
+        fault("before-switch")
+        previous = publish.switch(self._stage, self.target, self.state)
+        self._stage = None
+        fault("after-switch")
+        if previous is None:
+            return
+        if publish.read_marker(previous) is None:
+            publish.remove_tree(previous)
+            return
+        spare = self.state / "spare"
+        publish.remove_tree(spare)
+        os.rename(previous, spare)
+
+    def _publish_spare(self, version: str) -> None:
+        """Bring the spare tree to the new version, then exchange it with the output."""
+        spare = self._ready_spare()
+        spare_manifest = Manifest(self._version_folder(publish.read_marker(spare)))
+        publish.remove_marker(spare)
+        fault("spare-unmarked")
+        place, delete = self._changes_from(spare_manifest)
+        staged = set(self._staged)
+        for count, relative in enumerate(sorted(place)):
+            destination = spare / relative
+            if relative in staged:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self._stage / relative, destination)
-            shutil.rmtree(self._stage, ignore_errors=True)
-            self._remove_stale()
-        self.manifest.save(self._unit_keys, self._new, self._products)
-
-    def _remove_stale(self) -> None:
-        if not self.manifest.known:
-            self._remove_unlisted()
-            return
-        stale = []
-        for unit in set(self.manifest.unit_keys) | set(self._new):
-            if unit in self._unit_keys and unit not in self._new:
-                continue  # kept as a whole
-            old = self.manifest.files(unit)
-            new = self._new.get(unit, {})
-            stale.extend(path for path in old if path not in new)
-        produced = {path for files in self._new.values() for path in files}
-        folders = set()
-        for relative in sorted(stale):
-            if relative in produced:
-                continue  # moved to another unit
-            path = self.target / relative
-            if path.exists():
+            else:
+                publish.place_link(self.target / relative, destination)
+            if count == len(place) // 2:
+                fault("spare-half")
+        for relative in sorted(delete):
+            path = spare / relative
+            if path.is_file():
                 path.unlink()
-                self.report.removed += 1
-                folders.add(path.parent)
-        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-            while folder != self.target and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
+                publish.remove_empty_parents(path, spare)
+        self.report.removed = len(self._removed_since(self.manifest))
+        publish.write_marker(spare, version)
+        fault("before-switch")
+        publish.switch(spare, self.target, self.state)
+        fault("after-switch")
 
-    def _remove_unlisted(self) -> None:
-        """Without a manifest (so every unit was rebuilt): delete whatever this build did
-        not produce."""
-        produced = {path for files in self._new.values() for path in files}
-        for folder, dirs, files in os.walk(self.target, topdown=False):
-            for name in files:
-                path = Path(folder, name)
-                if path.relative_to(self.target).as_posix() not in produced:
-                    path.unlink()
-                    self.report.removed += 1
-            if folder != str(self.target) and not os.listdir(folder):
-                os.rmdir(folder)
+    def _ready_spare(self) -> Path:
+        """The spare tree with a known version, made afresh (hard links to the output) when
+        missing or left half-updated."""
+        spare = self.state / "spare"
+        version = publish.read_marker(spare) if spare.is_dir() else None
+        if version is not None and Manifest(self._version_folder(version)).known:
+            return spare
+        publish.remove_tree(spare)
+        publish.clone_tree(self.target, spare)
+        return spare
+
+    def _changes_from(self, base: Manifest) -> tuple[dict, set]:
+        """Paths whose bytes differ between ``base`` and the new version, and paths only
+        ``base`` has."""
+        changed = [u for u in set(self._units) | set(base.units)
+                   if self._units.get(u, (None, None))[1] != base.units.get(u, (None, None))[1]]
+        before: dict[str, str] = {}
+        after: dict[str, str] = {}
+        for unit in changed:
+            if unit in base.units:
+                before.update((p, e[1]) for p, e in base.files(unit).items())
+            if unit in self._units:
+                after.update((p, e[1]) for p, e in self._files_of(unit).items())
+        place = {p: d for p, d in after.items() if before.get(p) != d}
+        return place, set(before) - set(after)
+
+    def _files_of(self, unit: str) -> dict:
+        return self._new[unit] if unit in self._new else self.manifest.files(unit)
+
+    def _removed_since(self, base: Manifest) -> set:
+        before, after = set(), set()
+        for unit in set(self._units) | set(base.units):
+            if self._units.get(unit) == base.units.get(unit):
+                continue
+            before.update(base.files(unit))
+            if unit in self._units:
+                after.update(self._files_of(unit))
+        return before - after
+
+    def _forget_versions(self) -> None:
+        """Keep the manifests of the trees on disk (output and spare), nothing else."""
+        keep = {publish.read_marker(self.target), publish.read_marker(self.state / "spare")}
+        folder = self.state / "versions"
+        for entry in folder.iterdir():
+            if entry.name not in keep:
+                publish.remove_tree(entry)
 
 
 @dataclass
@@ -258,6 +386,7 @@ def stage_file(stage: Path, relative: str, content: str | bytes,
     path = Path(stage) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    fault("staged")
     return digest, len(data), True
 
 
@@ -265,25 +394,9 @@ def _check_relative(relative: str) -> None:
     """Refuse any page path that could land outside the output folder."""
     parts = relative.split("/")
     if (not relative or relative.startswith("/") or "\\" in relative or ".." in parts
-            or "" in parts or "." in parts):
+            or "" in parts or "." in parts or relative == publish.MARKER):
         raise ValueError(f"unsafe output path: {relative!r}")
-
-
-def manifest_folder(cache_dir: Path, target: Path) -> Path:
-    """One manifest per output folder, so building into two folders keeps two caches."""
-    tag = hashlib.sha256(str(Path(target).absolute()).encode()).hexdigest()[:16]
-    return Path(cache_dir) / f"output-{tag}"
 
 
 def _tag(unit: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in unit)
-
-
-def _load(path: Path):
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
-
-

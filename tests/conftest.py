@@ -55,3 +55,13 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 TODAY = dt.date(2026, 6, 15)
+
+
+def leftovers(out: Path) -> list[str]:
+    """What a build left beside ``out`` besides the output and its state folder (lock,
+    manifests, spare tree): staging folders above all."""
+    state = out.parent / f".erjian.{out.name}"
+    beside = [p.name for p in out.parent.iterdir() if p not in (out, state)]
+    inside = [p.name for p in state.iterdir()
+              if p.name not in ("lock", "versions", "spare")] if state.is_dir() else []
+    return sorted(beside + inside)
