@@ -128,11 +128,12 @@ def official_url_problem(url: str, reviewed: tuple[str, ...] = ()) -> str | None
 def reviewed_domain_problem(domain: str) -> str | None:
     """Why ``domain`` may not be listed as a reviewed official domain (None when it may)."""
     labels = domain.split(".")
+    if _ends_with_domain(domain, GOV_CN):
+        return (f"'{domain}' is {'' if domain == GOV_CN else 'under '}gov.cn, which is official "
+                "without being listed")
     if domain in PUBLIC_SUFFIXES or (len(labels) == 2 and labels[0] in _GENERIC_SECOND_LEVEL):
         return (f"'{domain}' is a public suffix: anyone can register a site under it, so "
                 "listing it would make all of them official")
-    if _ends_with_domain(domain, GOV_CN):
-        return f"'{domain}' is under gov.cn, which is official without being listed"
     if any(label.startswith("xn--") for label in labels):
         return f"'{domain}' contains punycode (xn--); list the plain ASCII domain"
     return lookalike_problem(domain, (GOV_CN,))

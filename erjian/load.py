@@ -271,7 +271,7 @@ def read_bounded(path: Path, display: str, root: Path | None = None,
     finally:
         os.close(fd)
     if size > limit:
-        length = f"is {info.st_size:,} bytes" if info.st_size > limit else "is"
+        length = f"is {info.st_size:,} bytes," if info.st_size > limit else "is"
         return None, Problem(
             display, None, None,
             f"{length} over the {limit:,}-byte limit for one input file",
@@ -361,7 +361,9 @@ def load_markdown(path: Path, display: str, root: Path | None = None) -> Loaded:
             display, 1, None, "has no front matter",
             "start the file with a '---' line, the fields (title, date, kind, ...), and another '---'",
         ))
-    data, problem = parse_yaml(match.group(1) or "", display, first_line=2)
+    # Parsed with an empty first line in place of the opening '---', so that every line the
+    # data remembers is its line in the file.
+    data, problem = parse_yaml("\n" + (match.group(1) or ""), display)
     body_line = text[: match.end()].count("\n") + 1
     return Loaded(path, display, data=data, body=text[match.end():], body_line=body_line,
                   problem=problem)

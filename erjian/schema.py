@@ -137,6 +137,7 @@ SITE_PATHS = frozenset({
     "index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
     "api", "methodology", "notices", "static", "timeline",
     "favicon.ico", ".well-known",
+    ".erjian-site",   # the output folder's marker (erjian/publish.py)
 })
 
 
@@ -321,7 +322,8 @@ class Schema:
     def check(self, data, ctx: Context, line: int = 1, prefix: str = "") -> dict | None:
         """Validated values by field name, or None if anything was wrong (all reported)."""
         if not isinstance(data, dict):
-            raise Invalid(f"expected a mapping of {self.name} fields, got {_type_name(data)}",
+            got = "text" if isinstance(data, str) else _type_name(data)  # may span lines
+            raise Invalid(f"expected a mapping of {self.name} fields, got {got}",
                           "write 'key: value' lines")
         before = len([p for p in ctx.problems if p.severity == "error"])
         lines = data.line_of if isinstance(data, LineDict) else (lambda key: line)

@@ -572,7 +572,7 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
     return notices
 
 
-_LINK_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
+_LINK_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ \t]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
                            r"|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", re.M)
 
 
@@ -583,10 +583,10 @@ def _refused_links(body: str, reviewed: tuple = ()) -> list[tuple[int, str]]:
     within this site are allowed."""
     found = []
     for match in _LINK_TARGETS.finditer(body):
-        target = next(g for g in match.groups() if g is not None)
-        reason = _link_target_problem(target, reviewed)
+        group = next(i for i, g in enumerate(match.groups(), 1) if g is not None)
+        reason = _link_target_problem(match.group(group), reviewed)
         if reason:
-            found.append((body[: match.start()].count("\n"), reason))
+            found.append((body.count("\n", 0, match.start(group)), reason))
     return found
 
 

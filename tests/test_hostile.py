@@ -1,6 +1,7 @@
 """Hostile and broken input (tests/hostile/cases.yaml): every case fails the build with a clear
 error naming file and line, and the published output/ stays exactly as it was."""
 
+import os
 import shutil
 import string
 
@@ -34,6 +35,31 @@ def generate(kind: str, path):
                         encoding="utf-8")
 
 
+def prepare(site, case) -> None:
+    """Puts a case's input into a copy of the site. ``files``: files of this folder → site
+    paths; ``write``: site path → text; ``copy``: site path → site path (a file or a whole
+    folder); ``symlink``: site path → link target; ``fifo``: site paths of named pipes."""
+    def place(relative):
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        return site / relative
+
+    for source, target in case.get("files", {}).items():
+        shutil.copyfile(HERE / source, place(target))
+    for target, text in case.get("write", {}).items():
+        place(target).write_text(text, encoding="utf-8")
+    for source, target in case.get("copy", {}).items():
+        if (site / source).is_dir():
+            shutil.copytree(site / source, place(target))
+        else:
+            shutil.copyfile(site / source, place(target))
+    for target, link in case.get("symlink", {}).items():
+        os.symlink(link, place(target))
+    for target in case.get("fifo", []):
+        os.mkfifo(place(target))
+    if "generate" in case:
+        generate(case["generate"]["kind"], site / case["generate"]["to"])
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
 def test_hostile_input_fails_clearly_and_leaves_output(published, case, tmp_path):
     site = tmp_path / "site"
@@ -41,16 +67,14 @@ def test_hostile_input_fails_clearly_and_leaves_output(published, case, tmp_path
     out = tmp_path / "out"
     shutil.copytree(published[1], out)
     before = tree_digest(out)
-    for source, target in case.get("files", {}).items():
-        (site / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HERE / source, site / target)
-    if "generate" in case:
-        generate(case["generate"]["kind"], site / case["generate"]["to"])
+    prepare(site, case)
     code, stdout, stderr = run_cli("--root", str(site), "--out", str(out), "--today",
                                    "2026-06-16")
     assert code == 1, stdout
     for fragment in case["expect"]:
         assert fragment in stderr, f"{fragment!r} not in:\n{stderr}"
+    for fragment in case.get("expect_not", []):
+        assert fragment not in stderr + stdout, f"{fragment!r} in:\n{stderr}"
     assert "nothing was published" in stderr
     assert tree_digest(out) == before
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".out")) == []
@@ -72,6 +96,26 @@ def test_byte_order_mark_is_accepted_as_utf8(published, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     out = tmp_path / "out"
     assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")[0] == 0
+    assert tree_digest(out) == tree_digest(published[1])
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_windows_and_old_mac_line_endings_build_exactly_like_lf(published, tmp_path, ending):
+    """Files saved with CRLF (or lone CR) line endings are read as if they had LF: the
+    notice keeps its front matter and the whole output is byte for byte the LF build's."""
+    site = tmp_path / "site"
+    shutil.copytree(published[0], site, ignore=shutil.ignore_patterns(".cache"))
+    changed = [site / "regions/anhui/maanshan.yaml", site / "regions/xinjiang/province.yaml",
+               site / "calendars/xinjiang/2026.yaml", site / "content/site.yaml",
+               site / "content/guide/20-query-steps.md",
+               *sorted((site / "content/notices").glob("*.md"))]
+    for path in changed:
+        data = path.read_bytes()
+        assert b"\r" not in data and b"\n" in data
+        path.write_bytes(data.replace(b"\n", ending.encode()))
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")
+    assert code == 0, stderr
     assert tree_digest(out) == tree_digest(published[1])
 
 

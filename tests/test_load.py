@@ -2,7 +2,10 @@
 
 import datetime as dt
 
-from erjian.load import LineDict, load_markdown, load_yaml, parse_yaml
+import pytest
+
+from conftest import ROOT
+from erjian.load import LineDict, excerpt, load_markdown, load_yaml, parse_yaml
 
 
 def test_mapping_and_list_items_know_their_lines():
@@ -92,3 +95,142 @@ def test_markdown_without_front_matter(tmp_path):
     path = tmp_path / "n.md"
     path.write_text("# just text\n", encoding="utf-8")
     assert "front matter" in load_markdown(path, "n.md").problem.message
+
+
+# --- line endings -----------------------------------------------------------------------------
+
+def test_crlf_and_lone_cr_read_exactly_like_lf(tmp_path):
+    text = "name: 马鞍山市\nexams:\n  - year: 2026\n    note: |\n      第一行\n      第二行\n"
+    loaded = {}
+    for name, ending in (("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_bytes(text.replace("\n", ending).encode("utf-8"))
+        loaded[name] = load_yaml(path, path.name)
+    for name in ("crlf", "cr"):
+        assert loaded[name].problem is None
+        assert loaded[name].data == loaded["lf"].data
+        assert loaded[name].data["exams"].line_of(0) == 3
+    assert loaded["crlf"].data["exams"][0]["note"] == "第一行\n第二行\n"
+
+
+def test_markdown_with_crlf_has_front_matter_and_the_same_body(tmp_path):
+    text = "---\ntitle: 通知\ndate: 2026-08-10\n---\n第一段。\n\n第二段。\n"
+    lf, crlf = tmp_path / "lf.md", tmp_path / "crlf.md"
+    lf.write_bytes(text.encode("utf-8"))
+    crlf.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    a, b = load_markdown(lf, "lf.md"), load_markdown(crlf, "crlf.md")
+    assert b.problem is None
+    assert (b.data, b.body, b.body_line) == (a.data, a.body, a.body_line)
+    assert "\r" not in b.body
+
+
+def test_front_matter_values_know_their_file_lines(tmp_path):
+    path = tmp_path / "n.md"
+    path.write_text("---\ntitle: t\ndate: 2026-08-10\nsource:\n  url: https://a.gov.cn/\n---\nb\n",
+                    encoding="utf-8")
+    data = load_markdown(path, "n.md").data
+    assert data.line_of("title") == 2 and data["source"].line_of("url") == 5
+
+
+# --- characters that hide or reorder text ---------------------------------------------------
+
+@pytest.mark.parametrize("char, name", [
+    ("\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ("\u200b", "U+200B (ZERO WIDTH SPACE)"),
+    ("\u2066", "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+    ("\u00ad", "U+00AD (SOFT HYPHEN)"),
+    ("\x00", "U+0000 (control character)"),
+    ("\x1b", "U+001B (control character)"),
+    ("\x9b", "U+009B (control character)"),
+])
+def test_invisible_and_control_characters_in_a_file_are_named_with_line_and_column(
+        tmp_path, char, name):
+    path = tmp_path / "r.yaml"
+    path.write_bytes(f"level: county\nname: 马鞍{char}山市\n".encode("utf-8"))
+    problem = load_yaml(path, "r.yaml").problem
+    assert problem is not None and problem.line == 2
+    assert f"contains {name} at column 9" in problem.message
+
+
+def test_tabs_newlines_and_ordinary_chinese_punctuation_are_not_hidden_characters(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: 马鞍山市\nnote: \"一、\t二·三（四）——五…\"\n# 注释\n", encoding="utf-8")
+    loaded = load_yaml(path, "r.yaml")
+    assert loaded.problem is None and loaded.data["note"] == "一、\t二·三（四）——五…"
+
+
+def test_excerpt_keeps_one_line_and_shows_hidden_characters_as_escapes():
+    assert excerpt("第一行\n第二行") == "第一行…"
+    assert excerpt("ab\u202ecd") == "ab\\u202ecd"
+    assert excerpt("x" * 100, 10) == "x" * 10 + "…"
+
+
+def test_a_parse_error_quotes_nothing_of_the_other_lines():
+    text = "secret-one: 1\nsecret-two: [2\nsecret-three: 3\n"
+    data, problem = parse_yaml(text, "p.yaml")
+    assert data is None and problem.line is not None
+    assert "secret" not in problem.message + (problem.hint or "")
+
+
+# --- files that are not ordinary files ------------------------------------------------------
+
+def test_symbolic_link_leaving_the_root_is_refused_without_reading(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("name: geheim-123\n", encoding="utf-8")
+    (root / "p.yaml").symlink_to(outside)
+    loaded = load_yaml(root / "p.yaml", "p.yaml", root)
+    assert loaded.data is None and "outside the site's folder" in loaded.problem.message
+    assert "geheim" not in loaded.problem.message
+
+
+def test_symbolic_link_inside_the_root_is_read(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "a.yaml").write_text("name: 松江区\n", encoding="utf-8")
+    (tmp_path / "p.yaml").symlink_to("shared/a.yaml")
+    assert load_yaml(tmp_path / "p.yaml", "p.yaml", tmp_path).data == {"name": "松江区"}
+
+
+def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+    import signal
+
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("reading a FIFO blocked"))
+    signal.alarm(5)
+    try:
+        loaded = load_yaml(path, "pipe.yaml")
+    finally:
+        signal.alarm(0)
+    assert loaded.data is None and "FIFO" in loaded.problem.message
+
+
+def test_device_is_refused():
+    from pathlib import Path
+
+    loaded = load_yaml(Path("/dev/zero"), "zero.yaml")
+    assert loaded.data is None and "is a device" in loaded.problem.message
+
+
+def test_a_huge_file_is_read_only_up_to_the_limit(tmp_path):
+    """A 4 GiB (sparse) file under a 1 GiB address-space limit: reading it whole would fail
+    with MemoryError; reading at most limit + 1 bytes gives the size problem."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as handle:
+        handle.truncate(4 << 30)
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\n"
+        "from erjian.load import load_yaml\n"
+        f"print(load_yaml(Path({str(path)!r}), 'huge.yaml').problem.message)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "is 4,294,967,296 bytes, over the 1,000,000-byte limit" in result.stdout
