@@ -18,7 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import models as m
-from .errors import Problem
+from .errors import Problem, UserError
 from .feeds import atom_feed, calendar_template, fill_calendar, robots, sitemap
 from .memo import Memo
 from .pages import Planner, RegionView, api_record, exam_event_ld, search_terms
@@ -79,6 +79,25 @@ _PLAN = None   # the SiteJobs of this build, set before forking workers, which i
 def _unit_in_worker(args):
     unit, unit_key, writer = args
     return _PLAN.build_province(unit, unit_key, writer)
+
+
+def _in_workers(tasks: list, workers: int):
+    """The results of ``tasks`` from forked worker processes, as they finish. A worker that
+    dies (killed, out of memory) fails the build instead of leaving it waiting forever."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_unit_in_worker, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BrokenProcessPool:
+            raise UserError("a build worker process died before finishing (killed, or out "
+                            "of memory); nothing was published",
+                            "build again; if it happens again, build with fewer workers, "
+                            "e.g. ERJIAN_WORKERS=1") from None
 
 
 # --- what the site consists of --------------------------------------------------------------
@@ -188,11 +207,8 @@ class SiteJobs:
             _PLAN = self
             gc.freeze()   # keep forked workers from copying the heap for the collector
             try:
-                import multiprocessing
-
-                with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                    for result in pool.imap_unordered(_unit_in_worker, tasks):
-                        done = self._merge(output, result, done, total, progress)
+                for result in _in_workers(tasks, min(workers, len(tasks))):
+                    done = self._merge(output, result, done, total, progress)
             finally:
                 gc.unfreeze()
                 _PLAN = None

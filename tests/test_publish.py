@@ -336,3 +336,17 @@ def test_clean_reads_nothing_from_the_cache(site, tmp_path):
     other = tmp_path / "other"
     assert run_cli("--root", str(site), "--out", str(other), "--today", NEW_DAY)[0] == 0
     assert "毒药市" in (other / page).read_text(encoding="utf-8")   # the poison was usable
+
+
+def test_a_worker_that_dies_fails_the_build_instead_of_hanging(versions, tmp_path,
+                                                             monkeypatch):
+    from erjian import jobs
+
+    old, _ = versions
+    site, out = published(tmp_path, spare=True)
+    monkeypatch.setattr(jobs, "PARALLEL_FROM", 0)
+    monkeypatch.setenv("ERJIAN_WORKERS", "2")
+    monkeypatch.setattr(publish, "_FAULT", "staged:kill")   # in the workers: they render
+    code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
+    assert code == 1 and "worker process died" in stderr
+    assert tree_digest(out) == old
