@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import (Environment, FileSystemLoader, FunctionLoader,
@@ -19,6 +20,7 @@ from jinja2 import (Environment, FileSystemLoader, FunctionLoader,
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from . import markdown_limits
 from . import models as m
 from . import signed
 from .errors import Problem, SiteError
@@ -55,9 +57,23 @@ def _placeholders(env, source: str) -> tuple:
 
 
 def markdown_to_html(text: str) -> str:
+    """Guide text (raw HTML allowed) to HTML."""
+    _refuse_over_limits(text, raw_html=True)
+    return _convert(text)
+
+
+def _convert(text: str) -> str:
     import markdown
 
     return markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+
+
+def _refuse_over_limits(text: str, raw_html: bool) -> None:
+    """Validation refuses such text with its file and line (markdown_limits.problems); this
+    guard only keeps any other path from rendering it for minutes."""
+    excess = markdown_limits.check(text, raw_html)
+    if excess is not None:
+        raise ValueError(f"Markdown text refused before rendering: {excess.message}")
 
 
 @dataclass(frozen=True)
@@ -185,13 +201,16 @@ NOTICE_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "
                "pre", "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "hr"}
 
 
+@lru_cache(maxsize=256)
 def render_markdown_body(text: str) -> Markup:
     """A notice body: Markdown from an editor. Raw HTML is shown as text, and the result
     passes an allow-list sanitizer (nh3): only plain formatting and links to web addresses
-    or to this site survive, every link with rel="noopener noreferrer"."""
+    or to this site survive, every link with rel="noopener noreferrer". Kept per body: a
+    notice appears on its own page and in several feeds."""
     import nh3
 
-    html = markdown_to_html(text.replace("<", "&lt;"))
+    _refuse_over_limits(text, raw_html=False)
+    html = _convert(text.replace("<", "&lt;"))
     return Markup(nh3.clean(html, tags=NOTICE_TAGS, attributes={"a": {"href", "title"}},
                             url_schemes={"http", "https", "mailto"},
                             link_rel="noopener noreferrer"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote
 
+from . import markdown_limits
 from . import models as m
 from .errors import Problem, display_path
 from .links import link_problem
@@ -550,6 +551,10 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
         values = _check(m.NOTICE, loaded, problems, show.reviewed)
         if values is None:
             continue
+        too_costly = markdown_limits.problems(loaded.body, show(path), loaded.body_line)
+        if too_costly:   # before anything else reads the body
+            problems.extend(too_costly)
+            continue
         slug = values.pop("slug") or path.stem
         if slug in owners:
             problems.append(Problem(show(path), _line_of(loaded, "slug"), "slug",
@@ -616,7 +621,10 @@ def _read_sections(folder: Path, show, problems) -> list[Section]:
             continue
         loaded = show.markdown(path)
         values = _check(SECTION, loaded, problems, show.reviewed)
-        if values is not None:
+        too_costly = markdown_limits.problems(loaded.body, show(path), loaded.body_line,
+                                              raw_html=True)
+        problems.extend(too_costly)
+        if values is not None and not too_costly:
             sections.append(Section(path.stem, values["title"], values["order"], loaded.body,
                                     show(path)))
     return sorted(sections, key=lambda s: (s.order, s.slug))
