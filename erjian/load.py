@@ -101,11 +101,14 @@ def excerpt(value, limit: int = 60) -> str:
     with refused characters written as escapes (so a message can neither leak a file nor be
     reordered by a bidi control)."""
     text = str(value)
-    first = text.split("\n", 1)[0]
-    cut = first[:limit]
-    shown = HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
-                       else f"\\U{ord(m.group()):08x}", cut).replace("\t", "\\t")
-    return shown + ("…" if len(cut) < len(text) else "")
+    cut = text.split("\n", 1)[0][:limit]
+    return escape_hidden(cut).replace("\t", "\\t") + ("…" if len(cut) < len(text) else "")
+
+
+def escape_hidden(text: str) -> str:
+    """``text`` with every refused character written as a \\u escape."""
+    return HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
+                      else f"\\U{ord(m.group()):08x}", text)
 
 
 _Base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader

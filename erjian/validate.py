@@ -19,8 +19,8 @@ from . import markdown_limits
 from . import models as m
 from .errors import Problem, display_path
 from .links import link_problem
-from .load import (LineDict, Loaded, excerpt, find_hidden, load_markdown, load_yaml,
-                   outside_problem, outside_root, special_kind)
+from .load import (LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown,
+                   load_yaml, outside_problem, outside_root, special_kind)
 from . import signed
 from .memo import write_pickle
 from .schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
@@ -104,7 +104,8 @@ class Reader:
         self.reviewed: tuple = ()
 
     def __call__(self, path: Path) -> str:
-        return display_path(path, self.root)
+        # A file name may itself hold a bidi control; escaped, it cannot reorder the message.
+        return escape_hidden(display_path(path, self.root))
 
     def skipped(self, path: Path) -> bool:
         return bool(self.refused) and (path in self.refused or
