@@ -210,14 +210,14 @@ def _read_text(path: Path, display: str,
     return text, hidden_problem(text, display)
 
 
-def hidden_problem(text: str, display: str, first_line: int = 1) -> Problem | None:
+def hidden_problem(text: str, display: str) -> Problem | None:
     """A problem naming the first refused character of a file's text, with line and column."""
     index = find_hidden(text)
     if index is None:
         return None
-    line = text.count("\n", 0, index)
-    column = index - (text.rfind("\n", 0, index) + 1) + 1
-    return Problem(display, first_line + line, None,
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    return Problem(display, line, None,
                    f"contains {describe_char(text[index])} at column {column}; invisible and "
                    "direction-changing characters can make one text look like another",
                    "delete it (retype the line if you cannot see where it is)")
@@ -244,24 +244,30 @@ def special_kind(mode: int) -> str | None:
     return "not a regular file"
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
 def read_bounded(path: Path, display: str, root: Path | None = None,
-                 limit: int = None) -> tuple[bytes | None, Problem | None]:
-    """At most ``limit`` + 1 bytes of a regular file. A symbolic link leaving ``root``, a
-    FIFO or a device is refused without being read (a FIFO is opened non-blocking, so a
-    missing writer cannot hang the build)."""
+                 limit: int | None = None) -> tuple[bytes | None, Problem | None]:
+    """At most ``limit`` + 1 bytes of a regular file. A symbolic link leaving ``root`` is
+    refused without being opened, a FIFO or a device without being read: it is checked
+    before opening, and again on the open file (opened non-blocking, so a FIFO swapped in
+    meanwhile cannot hang the build)."""
     limit = MAX_FILE_BYTES if limit is None else limit
     if root is not None and outside_root(path, root):
         return None, outside_problem(path, display)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        kind = special_kind(os.stat(path).st_mode)
+        fd = None if kind else os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
+    if fd is None:
+        return None, special_problem(display, kind)
     try:
         info = os.fstat(fd)
         kind = special_kind(info.st_mode)
         if kind:
-            return None, Problem(display, None, None, f"is {kind}, not a regular file; it was "
-                                 "not read", "replace it with an ordinary text file")
+            return None, special_problem(display, kind)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -281,6 +287,11 @@ def read_bounded(path: Path, display: str, root: Path | None = None,
             "split it, or check that it is the file you meant to add",
         )
     return b"".join(chunks), None
+
+
+def special_problem(display: str, kind: str) -> Problem:
+    return Problem(display, None, None, f"is {kind}, not a regular file; it was not read",
+                   "replace it with an ordinary text file")
 
 
 def outside_problem(path: Path, display: str) -> Problem:

@@ -20,7 +20,7 @@ from . import models as m
 from .errors import Problem, display_path
 from .links import link_problem
 from .load import (LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown,
-                   load_yaml, outside_problem, outside_root, special_kind)
+                   load_yaml, outside_problem, outside_root, special_kind, special_problem)
 from . import signed
 from .memo import write_pickle
 from .schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
@@ -60,6 +60,9 @@ SECTION = Schema("guide section", {
 }, help="Shared guide text: content/guide/<slug>.md.")
 
 
+SKIPPED = object()   # Loaded.data of a file refused (and reported) before it was opened
+
+
 def _check(schema: Schema, loaded: Loaded, problems: list[Problem],
            reviewed: tuple = ()) -> dict | None:
     """Validated values of one loaded file, or None; problems go to ``problems``.
@@ -87,9 +90,6 @@ def _check(schema: Schema, loaded: Loaded, problems: list[Problem],
 def _line_of(loaded: Loaded, key: str) -> int:
     data = loaded.data
     return data.line_of(key) if isinstance(data, LineDict) else 1
-
-
-SKIPPED = object()   # Loaded.data of a file refused (and reported) before it was opened
 
 
 class Reader:
@@ -128,8 +128,9 @@ INPUT_FOLDERS = ("content", "regions", "calendars", "templates")
 def _sweep(root: Path, show: Reader, problems: list[Problem]) -> set[Path]:
     """Entries of the input folders that must not be read: symbolic links leaving the site's
     folder, and anything that is neither a regular file nor a folder (a FIFO would hang a
-    read, a device such as /dev/zero never ends). Each is reported here, once; the build
-    also hashes and copies files these readers never parse (templates/static/)."""
+    read, a device such as /dev/zero never ends). Each is reported here, once. Every entry
+    is checked, not only the files validation parses: the build also hashes whole folders
+    and publishes templates/static/ as it is."""
     refused: set[Path] = set()
     for name in INPUT_FOLDERS:
         top = root / name
@@ -158,9 +159,7 @@ def _refuse_entry(path: Path, root: Path, show, problems, refused: set[Path]) ->
             return False   # a dangling link: reported by whatever reads it, if anything does
     kind = special_kind(info.st_mode)
     if kind and kind != "a folder":
-        problems.append(Problem(show(path), None, None,
-                                f"is {kind}, not a regular file; it was not read",
-                                "remove it; the site's input is ordinary text files"))
+        problems.append(special_problem(show(path), kind))
         refused.add(path)
         return True
     return False
