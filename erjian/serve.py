@@ -411,7 +411,15 @@ def _reload_socket():
             self.port = port
 
         def prepare(self) -> None:
+            """Refuses other hosts, and any Origin but this preview's own (checked here
+            rather than only through tornado's check_origin, which tornado skips when
+            the Origin's host and port equal the Host header's, whatever its scheme)."""
+            from tornado.web import HTTPError
+
             self.refuse_other_hosts()
+            origin = self.request.headers.get("Origin")
+            if origin is not None and not own_origin(origin, self.port):
+                raise HTTPError(403)
 
         def check_origin(self, origin: str) -> bool:
             return own_origin(origin, self.port)

@@ -1,7 +1,10 @@
 """Live preview, end to end: a real server process, real HTTP, real file edits."""
 
 import asyncio
+import contextlib
+import errno
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -11,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_site, run_cli
 
 PAGE = "/xinjiang/tacheng/jidian/"
 
@@ -44,21 +47,48 @@ def wait_for(port, condition, timeout=30.0, path=PAGE):
     raise AssertionError(f"condition not met within {timeout}s; last response: {last!r:.300}")
 
 
-@pytest.fixture
-def server(site, tmp_path):
-    port = free_port()
-    log = open(tmp_path / "serve.log", "w")
+@contextlib.contextmanager
+def running_server(site, folder, port_argument: str):
+    """A preview server process for ``site`` writing into ``folder``; yields (port, log).
+    With port 0 the port is read from the line the server prints."""
+    log = open(folder / "serve.log", "w")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "--root", str(site), "serve", "--port",
-         str(port), "--out", str(tmp_path / "out"), "--today", "2026-06-15"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+         port_argument, "--out", str(folder / "out"), "--today", "2026-06-15"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     try:
+        port = int(port_argument) or announced_port(folder / "serve.log")
         wait_for(port, lambda status, body: status == 200)
-        yield port, site, tmp_path / "serve.log"
+        yield port, folder / "serve.log"
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def announced_port(log, timeout=30.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"on http://127\.0\.0\.1:(\d+)/", log.read_text(encoding="utf-8"))
+        if found:
+            return int(found.group(1))
+        time.sleep(0.1)
+    raise AssertionError(f"no 'serving … on' line: {log.read_text(encoding='utf-8')!r:.300}")
+
+
+@pytest.fixture
+def server(site, tmp_path):
+    with running_server(site, tmp_path, str(free_port())) as (port, log):
+        yield port, site, log
+
+
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory):
+    """One server for the protocol checks, which change nothing."""
+    folder = tmp_path_factory.mktemp("preview")
+    site = copy_site(folder / "site")
+    with running_server(site, folder, str(free_port())) as (port, log):
+        yield port, log
 
 
 def test_preview_follows_edits_and_shows_errors_until_fixed(server):
@@ -147,5 +177,134 @@ def test_connected_browser_is_told_to_reload(server):
             if message.get("command") == "reload" and message["path"].endswith("tacheng.yaml"):
                 return message
 
-    assert asyncio.run(listen())["command"] == "reload"
+    message = asyncio.run(listen())
+    # the site-relative path only: a page learns nothing about the editor's disk
+    assert message["path"] == "regions/xinjiang/tacheng.yaml"
+    assert str(site) not in json.dumps(message) and "/tmp" not in json.dumps(message)
     assert "重新加载" in fetch(port)[1]
+
+
+def request(port, method="GET", path="/", host=..., headers=()):
+    """One raw HTTP/1.0 exchange: (status, headers with lower-case names, body bytes). The
+    Host header is this server's unless given (None: no Host header at all)."""
+    host = f"127.0.0.1:{port}" if host is ... else host
+    lines = [f"{method} {path} HTTP/1.0"] + ([f"Host: {host}"] if host is not None else [])
+    lines += [f"{name}: {value}" for name, value in headers]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), fields, body
+
+
+def assert_no_traceback(log):
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" not in text and " 500 " not in text, text[-2000:]
+
+
+def test_head_gets_the_headers_of_get_and_no_body(quiet_server):
+    port, log = quiet_server
+    for path in (PAGE, "/", "/no/such/page/", "/livereload.js"):
+        get_status, get_headers, get_body = request(port, "GET", path)
+        status, headers, body = request(port, "HEAD", path)
+        assert status == get_status and body == b"", path
+        assert headers["content-length"] == get_headers["content-length"] == str(len(get_body))
+        assert headers["content-type"] == get_headers["content-type"]
+    assert_no_traceback(log)
+
+
+def test_only_get_head_and_options_are_answered(quiet_server):
+    port, log = quiet_server
+    status, headers, body = request(port, "OPTIONS", PAGE)
+    assert (status, body) == (204, b"") and headers["allow"] == "GET, HEAD, OPTIONS"
+    for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND"):
+        status, headers, body = request(port, method, PAGE, headers=[("Content-Length", "0")])
+        assert status == 405, method
+        assert headers["allow"] == "GET, HEAD, OPTIONS", method
+        assert "塔城".encode() not in body
+    assert_no_traceback(log)
+
+
+def test_host_must_name_this_server_on_loopback(quiet_server):
+    port, log = quiet_server
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}",
+                 f"[::1]:{port}"):
+        assert request(port, "GET", PAGE, host=host)[0] == 200, host
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}",
+                 f"127.0.0.1.evil.example:{port}", "127.0.0.1:abc", "", None):
+        status, _, body = request(port, "GET", PAGE, host=host)
+        assert status in (403, 421), host
+        assert "塔城".encode() not in body, host
+    for path in ("/livereload.js", "/livereload"):
+        assert request(port, "GET", path, host=f"evil.example:{port}")[0] in (403, 421)
+    assert_no_traceback(log)
+
+
+def test_malformed_paths_are_not_found(quiet_server):
+    port, log = quiet_server
+    for path in ("/%00", "/xinjiang/%00/index.html", "/" + "a" * 3000, "/%zz",
+                 "/xinjiang/%e4%b8/", "/%ff%fe/", "/" + "b" * 300 + "/", "/%c0%ae%c0%ae/",
+                 "/xinjiang/%0d%0aSet-Cookie:x=1", "/%"):
+        status, headers, _ = request(port, "GET", path)
+        assert status in (400, 404), path
+        assert "set-cookie" not in headers
+    assert_no_traceback(log)
+
+
+def test_reload_socket_refuses_other_origins(quiet_server):
+    port, _ = quiet_server
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def opens(origin=None, host=None) -> bool:
+        headers = {"Origin": origin} if origin else {}
+        if host:
+            headers["Host"] = host
+        try:
+            connection = await asyncio.wait_for(websocket_connect(HTTPRequest(
+                f"ws://127.0.0.1:{port}/livereload", headers=headers)), 10)
+        except HTTPClientError as exc:
+            assert exc.code == 403
+            return False
+        connection.close()
+        return True
+
+    async def check():
+        for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+            assert await opens(origin), origin
+        for origin in ("http://evil.example", f"http://evil.example:{port}", "null",
+                       f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}",
+                       f"http://127.0.0.1.evil.example:{port}"):
+            assert not await opens(origin), origin
+        assert not await opens(host=f"evil.example:{port}")
+
+    asyncio.run(check())
+
+
+def test_busy_port_is_one_message(site, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, stderr = run_cli("--root", str(site), "serve", "--port", str(port), "--out",
+                                  str(tmp_path / "out"), "--today", "2026-06-15")
+    assert code == 1 and "Traceback" not in stderr
+    found = re.match(rf"error: port {port} is in use; pass --port (\d+)\n", stderr)
+    assert found, stderr
+    with socket.socket() as probe:   # the port suggested is one that can be listened on
+        probe.bind(("127.0.0.1", int(found.group(1))))
+    assert not (tmp_path / "out").exists()   # refused before building anything
+
+
+def test_port_zero_serves_on_a_free_port_and_says_which(site, tmp_path):
+    with running_server(site, tmp_path, "0") as (port, log):
+        assert port != 0
+        status, body = fetch(port)
+        assert status == 200 and "塔城地区" in body
