@@ -1,8 +1,9 @@
 """Live preview: ``python build.py serve``.
 
-A livereload server on 127.0.0.1 serves the built site from a small WSGI app, rebuilds
-(incrementally) when anything under regions/, content/, templates/ or calendars/ changes, and
-tells connected browsers to reload. When the input is broken the server keeps running and
+A tornado server on 127.0.0.1 serves the built site from a small WSGI app (with
+python-livereload's websocket and script for reloading), rebuilds (incrementally) when
+anything under regions/, content/, templates/ or calendars/ changes, and tells connected
+browsers to reload. When the input is broken the server keeps running and
 every page shows the problems (file, line, field) until the input is fixed.
 
 Changes are found by polling the input folders ten times a second; each one triggers an

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import errno
 import json
 import re
 import socket
