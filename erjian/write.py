@@ -26,7 +26,6 @@ from pathlib import Path
 
 from . import publish, signed
 from .publish import fault
-from .errors import UserError
 
 MANIFEST_FORMAT = 3
 # Top-level folders of the repository the output may never be or be inside.
@@ -131,12 +130,7 @@ class IncrementalOutput:
 
     def __enter__(self) -> "IncrementalOutput":
         publish.refuse_unsafe_target(self.target, self.root, self.protected)   # again: time passed
-        try:
-            self.state.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create {self.state} beside the output folder "
-                            f"({exc.strerror})", "the folder that holds the output folder "
-                            "must be writable") from None
+        self.state.mkdir(parents=True, exist_ok=True)
         self._lock = publish.BuildLock(self.state / "lock").__enter__()
         try:
             self._recover()
