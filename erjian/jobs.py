@@ -67,7 +67,8 @@ def files_digest(*folders_or_files: Path) -> str:
             if "__pycache__" in path.parts:
                 continue
             hasher.update(path.as_posix().encode())
-            hasher.update(path.read_bytes())
+            with open(path, "rb") as handle:
+                hasher.update(hashlib.file_digest(handle, "sha256").digest())
     return hasher.hexdigest()
 
 
