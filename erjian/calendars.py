@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .limits import CALENDAR_YEARS
 from .models import CalendarYear, HolidaySpan, Layer, Source
 
 ONE_DAY = dt.timedelta(days=1)
@@ -173,8 +174,13 @@ def build_calendar(layers: list[Layer], years_by_layer: dict[str, dict[int, Cale
     """The working-day calendar of ``layers`` (national first) for the given years.
 
     A day off in any layer is a day off; a weekend day is a working day when a layer's
-    arrangement says so and no layer gives it off.
+    arrangement says so and no layer gives it off. Only years in ``limits.CALENDAR_YEARS``
+    can be projected; validation keeps every date within reach of them.
     """
+    if first_year <= last_year and (first_year not in CALENDAR_YEARS
+                                    or last_year not in CALENDAR_YEARS):
+        raise ValueError(f"calendar years {first_year}–{last_year} are outside "
+                         f"{CALENDAR_YEARS[0]}–{CALENDAR_YEARS[-1]}")
     days_off: dict[dt.date, Mark] = {}
     working: dict[dt.date, Mark] = {}
     bases = []

@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .limits import CALENDAR_YEARS, MAX_RELEASE_WORKING_DAYS, MAX_REVIEW_WORKING_DAYS
 from .schema import (Boolean, Choice, Context, Date, Domain, Integer, ListOf, Record, Schema,
-                     Slug, Text, Url)
+                     Slug, Text, Url, Year)
 from .urls import normalise_base_url
 
 
@@ -143,7 +144,7 @@ def _check_exam(values, ctx: Context, data):
 
 
 EXAM = Schema("exam", {
-    "year": Integer("Exam year.", required=True, minimum=2000, maximum=2100),
+    "year": Year("Exam year.", required=True, minimum=2000),
     "days": ListOf(Date(), "The exam days, in order.", required=True, min_items=1, max_items=4),
     "sitting": Choice(SITTINGS, "Which sitting of the year.", default="main"),
     "confirmed": Boolean("True once the province's exam notice confirms the days.",
@@ -170,12 +171,15 @@ def _check_estimate(values, ctx, data):
 
 ESTIMATE = Schema("estimate", {
     "min_working_days": Integer("Working days from the last exam day to the earliest "
-                                "expected release.", minimum=10, maximum=250,
+                                "expected release.", minimum=10,
+                                maximum=MAX_RELEASE_WORKING_DAYS,
                                 default=DEFAULT_MIN_WORKING_DAYS),
     "max_working_days": Integer("Working days to the latest expected release.",
-                                minimum=10, maximum=250, default=DEFAULT_MAX_WORKING_DAYS),
+                                minimum=10, maximum=MAX_RELEASE_WORKING_DAYS,
+                                default=DEFAULT_MAX_WORKING_DAYS),
     "review_working_days": Integer("Working days after the release during which a score "
-                                   "review (复核) can be requested.", minimum=1, maximum=30,
+                                   "review (复核) can be requested.", minimum=1,
+                                   maximum=MAX_REVIEW_WORKING_DAYS,
                                    default=DEFAULT_REVIEW_WORKING_DAYS),
     "basis": Text("Why these numbers differ from the default (shown on the methodology page).",
                   multiline=True),
@@ -346,7 +350,7 @@ NOTICE = Schema("notice", {
     "regions": ListOf(Text(pattern=r"[a-z0-9-]+/[a-z0-9-]+",
                            pattern_hint="write province/region, e.g. xinjiang/tacheng"),
                       "Regions it applies to, as province/region.", default=list, unique=True),
-    "exam_year": Integer("Exam year it concerns.", minimum=2000, maximum=2100),
+    "exam_year": Year("Exam year it concerns.", minimum=2000),
     "sitting": Choice(SITTINGS, "Sitting it concerns.", default="main"),
     "release_date": Date("For kind 'release': the date scores are (or were) released. This "
                          "replaces the estimate for every region the notice names."),
@@ -409,7 +413,7 @@ def _check_year(values, ctx, data):
 
 
 CALENDAR_YEAR = Schema("calendar year", {
-    "year": Integer("The year.", required=True, minimum=1990, maximum=2100),
+    "year": Year("The year.", required=True),
     "source": Record(SOURCE, "The official arrangement notice.", required=True),
     "verified": Boolean("False if the dates were not checked against the notice itself.",
                         default=True),
@@ -429,7 +433,8 @@ ISLAMIC_RULE = Schema("projection rule", {
     "name": Text("Holiday name.", required=True, max_length=30),
     "hijri_month": Integer("Month of the Hijri calendar.", required=True, minimum=1,
                            maximum=12),
-    "hijri_day": Integer("Day of that month.", required=True, minimum=1, maximum=30),
+    "hijri_day": Integer("Day of that month (not every month has a 30th).", required=True,
+                         minimum=1, maximum=29),
     "days_off": Integer("Statutory days off.", required=True, minimum=1, maximum=10),
 }, build=lambda v: IslamicRule(**v), help="How to project a holiday in a year with no notice.")
 
@@ -476,6 +481,9 @@ class SiteConfig:
 
 
 def _check_site(values, ctx, data):
+    if values["first_calendar_year"] > values["last_calendar_year"]:
+        ctx.error(data.line_of("first_calendar_year"), "first_calendar_year",
+                  "first_calendar_year is later than last_calendar_year")
     try:  # the rule --base-url follows too; a missing final '/' is added
         values["base_url"] = normalise_base_url(values["base_url"])
     except ValueError as exc:
@@ -488,10 +496,10 @@ SITE = Schema("site", {
     "base_url": Url("Address the site is published at, ending in '/'; may include a "
                     "sub-path. Canonical URLs, feeds, calendars and the sitemap use it; "
                     "`--base-url` overrides it for one build.", required=True, policy=False),
-    "first_calendar_year": Integer("First year the working-day calendar covers.",
-                                   minimum=2000, maximum=2100, default=2019),
-    "last_calendar_year": Integer("Last year the working-day calendar covers.",
-                                  minimum=2000, maximum=2100, default=2028),
+    "first_calendar_year": Year("First year the working-day calendar covers.",
+                                years=CALENDAR_YEARS, minimum=2000, default=2019),
+    "last_calendar_year": Year("Last year the working-day calendar covers.",
+                               years=CALENDAR_YEARS, minimum=2000, default=2028),
     "official_domains": ListOf(Domain(),
                                "Reviewed official domains outside gov.cn that authority links "
                                "may use (each with a comment saying who checked it and how).",

@@ -13,6 +13,7 @@ from typing import Optional
 from . import models as m
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
+from .limits import WINDOW_YEARS
 from .memo import NO_MEMO, Memo, library_version
 from .resolve import Region, ResolvedSite, derive_stem
 
@@ -39,8 +40,10 @@ class Planner:
         self.site, self.today, self.memo = site, today, memo
         inputs = site.input
         years = [e.year for r in site.regions for e in r.exams]
-        self.first_year = min([*inputs.site.calendar_years, *years])
-        self.last_year = max([*inputs.site.calendar_years, *(y + 1 for y in years)])
+        # Every schedule is counted from an exam's last day or an announced release date.
+        starts = [*years, *(a.date.year for a in site.announcements.values())]
+        self.first_year = min([*inputs.site.calendar_years, *starts])
+        self.last_year = max([*inputs.site.calendar_years, *(y + WINDOW_YEARS for y in starts)])
         self._calendars: dict[tuple, WorkCalendar] = {}
         self._cycles: dict[tuple, Cycle] = {}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field as dc_field, replace
 from typing import Any, Callable
 
 from .errors import Problem
-from .limits import SUPPORTED_YEARS
+from .limits import SUPPORTED_YEARS, YEARS_REASON
 from .links import link_problem, reviewed_domain_problem
 from .load import LineDict, LineList, describe_char, excerpt, find_hidden
 
@@ -191,8 +191,28 @@ class Date(Field):
             raise Invalid(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
         if value.year not in SUPPORTED_YEARS:
             raise Invalid(f"{value.isoformat()} is outside the years this site covers "
-                          f"({SUPPORTED_YEARS.start}–{SUPPORTED_YEARS.stop - 1})")
+                          f"({SUPPORTED_YEARS[0]}–{SUPPORTED_YEARS[-1]})",
+                          YEARS_REASON if value.year > SUPPORTED_YEARS[-1] else None)
         return value
+
+
+class Year(Integer):
+    """A year within ``years`` (from ``minimum`` on, when given), saying why when later."""
+
+    def __init__(self, help="", *, years: range = SUPPORTED_YEARS, minimum: int | None = None,
+                 **kw):
+        super().__init__(help, minimum=max(years[0], minimum or years[0]),
+                         maximum=years[-1], **kw)
+
+    def check(self, value, ctx, line, where=""):
+        try:
+            return super().check(value, ctx, line, where)
+        except Invalid:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise
+            raise Invalid(f"{value} is outside the years this site covers "
+                          f"({self.minimum}–{self.maximum})",
+                          YEARS_REASON if value > self.maximum else None) from None
 
 
 LINK_HINT = ("give the https:// address of the page itself; a page without one, or on a site "

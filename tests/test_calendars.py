@@ -6,6 +6,7 @@ import chinese_calendar
 import pytest
 
 from erjian.calendars import build_calendar, project_islamic_year, project_national_year
+from erjian.limits import CALENDAR_YEARS
 from erjian.validate import read_site
 
 ONE = dt.timedelta(days=1)
@@ -124,3 +125,27 @@ def test_counting_past_the_calendar_is_an_error(data):
     calendar = national(data, last_year=2026)
     with pytest.raises(ValueError):
         calendar.add_working_days(dt.date(2026, 12, 20), 30)
+
+
+# --- the years that can be computed (erjian.limits) ------------------------------------------
+
+def test_every_calendar_year_can_be_projected_with_its_holidays(data):
+    layer = data.layers["xinjiang"]
+    for year in CALENDAR_YEARS:
+        national_days = {span.name for span in project_national_year(year).holidays}
+        assert {"元旦", "春节", "国庆节"} <= national_days, year
+        islamic = project_islamic_year(layer, year)
+        # each Islamic holiday comes once or (every 33 years or so) twice in a year
+        assert {span.name for span in islamic.holidays} == {"肉孜节", "古尔邦节"}, year
+        assert all(span.first_day_off.year == year for span in islamic.holidays), year
+
+
+def test_the_year_after_calendar_years_is_beyond_the_umm_al_qura_table(data):
+    with pytest.raises(OverflowError):
+        project_islamic_year(data.layers["xinjiang"], CALENDAR_YEARS[-1] + 1)
+
+
+def test_a_calendar_outside_calendar_years_is_refused_before_projecting(data):
+    layers = [data.layers["national"], data.layers["xinjiang"]]
+    with pytest.raises(ValueError, match=f"outside {CALENDAR_YEARS[0]}–{CALENDAR_YEARS[-1]}"):
+        build_calendar(layers, data.calendar_years, 2070, CALENDAR_YEARS[-1] + 1)

@@ -7,6 +7,8 @@ import pytest
 
 from erjian.calendars import build_calendar
 from erjian.cycles import compute_cycle, focus_exam, upcoming_exam
+from erjian.limits import (CALENDAR_YEARS, MAX_RELEASE_WORKING_DAYS, MAX_REVIEW_WORKING_DAYS,
+                           SUPPORTED_YEARS, WINDOW_YEARS)
 from erjian.models import Estimate, Exam, Notice
 from erjian.resolve import Announcement
 from erjian.validate import read_site
@@ -164,3 +166,38 @@ def test_estimated_cycle_review_spans_the_whole_window(national):
     assert cycle.review.opens == cycle.window.earliest
     assert cycle.review.closes == nth_workday(cycle.window.latest - dt.timedelta(days=1), 5)
     assert [m.status for m in cycle.milestones] == [PAST, UPCOMING, UPCOMING]
+
+
+# --- the longest schedules stay within the computable years (erjian.limits) ------------------
+
+@pytest.fixture(scope="module")
+def xinjiang_all_years(data):
+    """Xinjiang's calendar (the one with the most days off) over every computable year."""
+    return build_calendar([data.layers["national"], data.layers["xinjiang"]],
+                          data.calendar_years, CALENDAR_YEARS[0], CALENDAR_YEARS[-1])
+
+
+def test_longest_schedule_from_any_supported_year_ends_within_the_calendar(
+        xinjiang_all_years):
+    longest = MAX_RELEASE_WORKING_DAYS
+    for year in SUPPORTED_YEARS:
+        exam_end = D(year, 12, 31)
+        window = release_window(xinjiang_all_years, exam_end, longest, longest)
+        review = review_window(xinjiang_all_years, window.earliest, window.latest,
+                               MAX_REVIEW_WORKING_DAYS, estimated=True)
+        announced = review_window(xinjiang_all_years, exam_end, exam_end,
+                                  MAX_REVIEW_WORKING_DAYS, estimated=False)
+        assert window.latest.year >= year + 1, year      # the span really is that long
+        assert review.closes.year <= year + WINDOW_YEARS, year
+        assert announced.closes.year <= year + WINDOW_YEARS, year
+
+
+def test_late_december_exam_with_the_longest_estimate_spans_two_projected_years(
+        xinjiang_all_years):
+    window = release_window(xinjiang_all_years, D(2026, 12, 27), 42,
+                            MAX_RELEASE_WORKING_DAYS)
+    # 2027 has about 240 working days here (no 调休 known, both Eids off): not enough
+    assert window.earliest.year == 2027 and window.latest.year == 2028
+    assert {b.year for b in window.bases if b.projected} == {2027, 2028}
+    assert {(e.name, e.year) for e in window.effects} >= {("春节", 2027), ("国庆节", 2027),
+                                                           ("肉孜节", 2027), ("古尔邦节", 2027)}
