@@ -30,9 +30,12 @@ def site_with_exam(tmp_path, province, year, days, estimate=None, notice=None):
 
 
 def build(site, tmp_path, today):
+    """`check`, then a build: both give the same verdict, neither a traceback."""
+    checked, _, check_err = run_cli("--root", str(site), "check", "--today", today)
     code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"),
                               "--today", today)
-    assert "Traceback" not in stderr
+    assert "Traceback" not in check_err + stderr
+    assert checked == code, check_err
     return code, stderr
 
 
