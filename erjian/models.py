@@ -493,8 +493,8 @@ def _check_site(values, ctx, data):
 SITE = Schema("site", {
     "title": Text("Site name.", required=True, max_length=40),
     "description": Text("One-sentence description.", required=True),
-    "base_url": Url("Address the site is published at, ending in '/'; may include a "
-                    "sub-path. Canonical URLs, feeds, calendars and the sitemap use it; "
+    "base_url": Url("Address the site is published at (a missing final '/' is added); "
+                    "may include a sub-path. Canonical URLs, feeds, calendars and the sitemap use it; "
                     "`--base-url` overrides it for one build.", required=True, policy=False),
     "first_calendar_year": Year("First year the working-day calendar covers.",
                                 years=CALENDAR_YEARS, minimum=2000, default=2019),
