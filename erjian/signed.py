@@ -36,12 +36,31 @@ def key_file() -> Path:
     return Path(base) / "erjian" / "cache-key"
 
 
+_untrusted_roots: list[Path] = []
+
+
+def never_trust_keys_under(root: Path) -> None:
+    """A key file inside ``root`` (a repository: e.g. when HOME is the checkout, so that
+    ~/.cache is the repository's .cache/) could have been committed with forged caches."""
+    global _key
+    _untrusted_roots.append(Path(os.path.realpath(root)))
+    if _key is not None and _key_file_untrusted():
+        _key = secrets.token_bytes(_KEY_BYTES)
+
+
+def _key_file_untrusted() -> bool:
+    where = Path(os.path.realpath(key_file()))
+    return any(where == root or root in where.parents for root in _untrusted_roots)
+
+
 def machine_key() -> bytes:
-    """This account's cache key, created on first use. When it cannot be stored, a key for
-    this process only: caches then work within one run and are never trusted across runs."""
+    """This account's cache key, created on first use. When it cannot be stored (or would be
+    inside a repository), a key for this process only: caches then work within one run and
+    are never trusted across runs."""
     global _key
     if _key is None:
-        _key = _stored_key(key_file()) or secrets.token_bytes(_KEY_BYTES)
+        stored = None if _key_file_untrusted() else _stored_key(key_file())
+        _key = stored or secrets.token_bytes(_KEY_BYTES)
     return _key
 
 

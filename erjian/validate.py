@@ -253,6 +253,7 @@ def read_site(root: Path, cache_dir: Path | None = None) -> SiteInput:
     stage can still check the rest and the run reports everything at once. With a
     ``cache_dir``, files unchanged since the last run are not parsed again."""
     global _CACHE
+    signed.never_trust_keys_under(root)
     _CACHE = InputCache(cache_dir)
     try:
         return _read_site(Path(root))

@@ -350,3 +350,22 @@ def test_a_worker_that_dies_fails_the_build_instead_of_hanging(versions, tmp_pat
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert code == 1 and "worker process died" in stderr
     assert tree_digest(out) == old
+
+
+def test_a_key_inside_the_repository_is_never_used(site, tmp_path, monkeypatch):
+    """With HOME at the checkout, ~/.cache is the repository's own .cache/, which a pull
+    request can fill with a key and caches signed by it."""
+    out = tmp_path / "out"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(site / ".cache"))
+    monkeypatch.setattr(signed, "_key", None)
+    monkeypatch.setattr(signed, "_untrusted_roots", [])
+    key = site / ".cache" / "erjian" / "cache-key"
+    key.parent.mkdir(parents=True)
+    key.write_bytes(b"p" * 32)
+    marker = tmp_path / "pwned"
+    (site / ".cache" / "memo.pickle").write_bytes(
+        signed.MAGIC + __import__("hmac").new(b"p" * 32, signed.MAGIC + EXPLOIT % str(
+            marker).encode(), "sha256").digest() + EXPLOIT % str(marker).encode())
+    assert run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)[0] == 0
+    assert not marker.exists()
+    assert signed.machine_key() != b"p" * 32
