@@ -71,11 +71,16 @@ def test_bad_base_url_is_a_one_line_error(capsys, site):
     assert "argument --base-url: 'notaurl' is not an absolute web address" in line
 
 
-def test_base_url_without_final_slash_builds_links_under_it(site, tmp_path):
+def built_with_base_url(site, tmp_path, base_url: str):
     out = tmp_path / "out"
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), *TODAY,
-                              "--base-url", "https://x.example")
+                              "--base-url", base_url)
     assert code == 0, stderr
+    return out
+
+
+def test_base_url_without_final_slash_builds_links_under_it(site, tmp_path):
+    out = built_with_base_url(site, tmp_path, "https://x.example")
     home = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="https://x.example/"' in home
     assert "https://x.example" + "anhui" not in home
@@ -84,10 +89,7 @@ def test_base_url_without_final_slash_builds_links_under_it(site, tmp_path):
 
 
 def test_sub_path_base_url_without_final_slash(site, tmp_path):
-    out = tmp_path / "out"
-    code, _, stderr = run_cli("--root", str(site), "--out", str(out), *TODAY,
-                              "--base-url", "https://h.example/erjian")
-    assert code == 0, stderr
+    out = built_with_base_url(site, tmp_path, "https://h.example/erjian")
     assert 'href="/erjian/anhui/"' in (out / "index.html").read_text(encoding="utf-8")
 
 

@@ -112,12 +112,17 @@ def test_estimates_longer_than_the_bound_are_refused(tmp_path, field, value, mes
     assert code == 1 and f"[estimate.{field}] {value} {message}" in stderr
 
 
-def test_site_calendar_years_beyond_the_calendar_are_refused(tmp_path):
+def site_with_setting(tmp_path, key: str, value: int):
+    """The Anhui slice with one setting of content/site.yaml changed."""
     site = copy_site(tmp_path / "site", provinces=("anhui",))
     path = site / "content" / "site.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"last_calendar_year: \d+", "last_calendar_year: 2077", text),
-                    encoding="utf-8")
+    path.write_text(re.sub(rf"{key}: \d+", f"{key}: {value}", text), encoding="utf-8")
+    return site
+
+
+def test_site_calendar_years_beyond_the_calendar_are_refused(tmp_path):
+    site = site_with_setting(tmp_path, "last_calendar_year", 2077)
     code, stderr = build(site, tmp_path, "2026-06-15")
     assert code == 1
     assert (f"[last_calendar_year] 2077 is outside the years this site covers "
@@ -125,11 +130,7 @@ def test_site_calendar_years_beyond_the_calendar_are_refused(tmp_path):
 
 
 def test_first_calendar_year_after_the_last_is_refused(tmp_path):
-    site = copy_site(tmp_path / "site", provinces=("anhui",))
-    path = site / "content" / "site.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"first_calendar_year: \d+", "first_calendar_year: 2030", text),
-                    encoding="utf-8")
+    site = site_with_setting(tmp_path, "first_calendar_year", 2030)
     code, stderr = build(site, tmp_path, "2026-06-15")
     assert code == 1 and "first_calendar_year is later than last_calendar_year" in stderr
 
