@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .errors import Problem, SiteError
 from .load import line_in_file
-from .resolve import sets_own
 from .pages import Planner
+from .resolve import resolve, sets_own
+from .validate import read_site
 
 STALE_AFTER_DAYS = 180
 
@@ -90,10 +91,8 @@ def unique(problems: list[Problem]) -> list[Problem]:
 
 def run_checks(root: Path, today: dt.date) -> list[Problem]:
     """Every error and warning of the site, without writing anything."""
-    from .pipeline import check
-
     try:
-        site = check(Path(root))
+        site = resolve(read_site(Path(root)))
     except SiteError as exc:
         return exc.problems
     planner = Planner(site, today)

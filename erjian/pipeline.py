@@ -1,8 +1,9 @@
 """The build, stage by stage: load+validate → resolve → calendars/cycles → render → write.
 
 ``build`` reads and resolves the whole input (cheap: unchanged files come from the input
-cache), plans schedules, and hands the output to ``jobs.SiteJobs``, which skips the provinces
-whose inputs did not change and renders the rest through ``write.IncrementalOutput``.
+cache), plans schedules, and hands the output to ``jobs.Units``, which skips the provinces
+whose inputs did not change and has ``provincepages`` and ``sitepages`` list the rest's
+files for ``write.IncrementalOutput``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from typing import Callable
 from . import signed
 from .checks import unique
 from .errors import Problem
-from .jobs import SiteJobs, digest, files_digest
+from .jobs import Units
+from .keys import digest, files_digest
 from .memo import Memo
+from .navigation import RegionTree
 from .pages import Planner
+from .provincepages import ProvincePages
 from .render import Renderer
-from .resolve import ResolvedSite, resolve
+from .resolve import resolve
+from .sitepages import SitePages
 from .validate import read_site
 from .write import IncrementalOutput, WriteReport, check_target
 
@@ -41,11 +46,6 @@ class BuildResult:
         r = self.report
         return (f"{r.written} written, {r.unchanged} unchanged, {r.removed} removed, "
                 f"{len(self.warnings)} warnings, {self.seconds:.2f} s")
-
-
-def check(root: Path) -> ResolvedSite:
-    """Validate and resolve everything; raises SiteError. Writes nothing."""
-    return resolve(read_site(Path(root)))
 
 
 def build(root: Path, out: Path, today: dt.date, progress: Progress | None = None,
@@ -72,13 +72,15 @@ def _build(root, out, today, progress, cache_dir, base_url, workers, clean) -> B
                                        PACKAGE_DIR), today, site.input.site)
     renderer = Renderer(root / "templates", site.input.site, site.input.sections,
                         cache_dir=cache_dir, memo=memo)
-    plan = SiteJobs(renderer, site, planner, today, root, fingerprint, memo)
+    units = Units(site, root, fingerprint,
+                  ProvincePages(renderer, site, RegionTree(site, planner), today, memo),
+                  SitePages(renderer, site, planner, today, root))
     with IncrementalOutput(out, clean=clean, root=root) as output:
-        plan.run(output, workers or default_workers(), progress)
+        units.run(output, workers or default_workers(), progress)
     memo.save()
-    warnings = unique(site.warnings + plan.warnings)
+    warnings = unique(site.warnings + units.warnings)
     return BuildResult(output.report, warnings, time.perf_counter() - started,
-                       plan.total_files)
+                       units.total_files)
 
 
 def default_workers() -> int:

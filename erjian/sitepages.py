@@ -1,0 +1,119 @@
+"""What the site-wide unit consists of: home, timeline, methodology, notices, feeds, the API,
+static assets, sitemap and robots.txt, assembled from the provinces' products."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from markupsafe import Markup
+
+from . import models as m
+from .feeds import robots, sitemap
+from .keys import digest
+from .pages import Planner
+from .render import Renderer, render_markdown_body
+from .resolve import ResolvedSite
+from .svg import national_timeline
+from .unitfiles import UnitFiles, json_record, notice_feed, page
+
+API_VERSION = 1
+
+
+class SitePages:
+    """Lists the files of the site-wide unit. A page made from the provinces' products
+    changes only when some province's contribution to it changed."""
+
+    def __init__(self, renderer: Renderer, site: ResolvedSite, planner: Planner,
+                 today: dt.date, root: Path):
+        self.renderer, self.site, self.planner = renderer, site, planner
+        self.today, self.root = today, root
+
+    def add_unit(self, files: UnitFiles, products: list[dict]) -> None:
+        """Lists every site-wide file; ``products`` are the provinces', in site order."""
+        site, renderer, today = self.site, self.renderer, self.today
+        inputs = site.input
+        notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
+
+        def part(name: str) -> str:
+            return digest([p["digests"][name] for p in products])
+        files.add("index.html", (part("home"), notices[:10]),
+                  page(renderer, today, "home.html", "", provinces=site.provinces,
+                       fragments=[p["home"] for p in products], notices=notices[:10]))
+        files.add("api/search.json", part("search"),
+                  lambda: _json_lines([e for p in products for e in p["search"]]))
+        province_names = [p.name for p in site.provinces]
+        files.add("timeline/index.html", (part("timeline"), province_names),
+                  lambda: _timeline_page(renderer,
+                                         [r for p in products for r in p["timeline"]],
+                                         [prov.name for prov, p in zip(site.provinces,
+                                                                       products)
+                                          if not p["timeline"]],
+                                         today))
+        self._add_methodology(files)
+        files.add("notices/index.html", notices,
+                  page(renderer, today, "notices.html", "notices/", notices=notices))
+        names = {k: v for p in products for k, v in p["regions"].items()}
+        for notice in notices:
+            regions = [names[k] for k in _notice_regions(site, notice)]
+            files.add(f"notices/{notice.slug}/index.html", (notice, regions),
+                      lambda notice=notice, regions=regions: renderer.page(
+                          "notice.html", page_path=f"notices/{notice.slug}/", today=today,
+                          notice=notice, body=render_markdown_body(notice.body),
+                          regions=regions))
+        files.add("feed.xml", notices,
+                  lambda: notice_feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "",
+                                      notices, today))
+        files.add("404.html", (), page(renderer, today, "404.html", "404.html"))
+        files.add("api/regions.json", part("api"),
+                  lambda: _api_document([r for p in products for r in p["api"]], today))
+        self._add_static(files)
+        own = list(files.paths)
+
+        def sitemap_text() -> str:
+            pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
+                           for path in p["paths"] if path.endswith("index.html"))
+            return sitemap([renderer.abs_url(p) for p in pages])
+
+        files.add("sitemap.xml", (part("paths"), own), sitemap_text)
+        files.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
+
+    def _add_methodology(self, files: UnitFiles) -> None:
+        inputs, planner, provinces = self.site.input, self.planner, self.site.provinces
+        files.add("methodology/index.html",
+                  (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
+                   [p.estimate for p in provinces]),
+                  page(self.renderer, self.today, "methodology.html", "methodology/",
+                       layers=inputs.layers, years=inputs.calendar_years,
+                       calendar=planner.calendar(()), first_year=planner.first_year,
+                       last_year=planner.last_year, defaults=m.Estimate(),
+                       provinces=provinces))
+
+    def _add_static(self, files: UnitFiles) -> None:
+        for asset in sorted((self.root / "templates" / "static").glob("*")):
+            if asset.is_file():
+                data = asset.read_bytes()
+                files.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
+                          lambda data=data: data)
+
+
+def _api_document(records: list[str], today: dt.date) -> str:
+    """api/regions.json from pre-serialised records, one record per line."""
+    head = f'{{"version":{API_VERSION},"generated_for":"{today.isoformat()}","records":[\n'
+    return head + ",\n".join(records) + "\n]}\n"
+
+
+def _json_lines(entries: list) -> str:
+    return "[\n" + ",\n".join(json_record(e) for e in entries) + "\n]\n"
+
+
+def _timeline_page(renderer: Renderer, rows: list[dict], missing: list[str],
+                   today: dt.date) -> str:
+    svg = Markup(national_timeline([r["bar"] for r in rows], today))
+    return renderer.page("timeline.html", page_path="timeline/", today=today, bars=rows,
+                         svg=svg, missing=missing)
+
+
+def _notice_regions(site: ResolvedSite, notice: m.Notice) -> list[str]:
+    return [key for key, notices in site.notices_by_region.items() if notice in notices]
