@@ -128,7 +128,7 @@ def hidden_text(text: str, multiline: bool = False) -> None:
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 SLUG_RULE = "lowercase latin letters, digits and single hyphens"
 
-# Every top-level name the site writes itself (erjian/jobs.py, SiteJobs._build_site) or that
+# Every top-level name the site writes itself (erjian/sitepages.py, SitePages.add_unit) or that
 # browsers and crawlers ask a site for. A province's folder becomes a top-level segment too,
 # so it may not take one of these (regions/notices/ would replace the site's /notices/).
 # tests/test_names.py checks that a build writes nothing at the top level outside this list
