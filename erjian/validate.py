@@ -246,19 +246,22 @@ def _cached(kind: str, path: Path, problems: list[Problem], compute):
     return _CACHE.get(kind, path, problems, compute)
 
 
-def read_site(root: Path, cache_dir: Path | None = None) -> SiteInput:
+def read_site(root: Path, cache_dir: Path | None = None,
+              cache: InputCache | None = None) -> SiteInput:
     """Load and validate every input file under ``root``.
 
     Files with errors are left out and their problems kept in ``errors``, so that the next
     stage can still check the rest and the run reports everything at once. With a
-    ``cache_dir``, files unchanged since the last run are not parsed again."""
+    ``cache_dir``, files unchanged since the last run are not parsed again; a resident
+    process (the preview) passes its own ``cache``, kept in memory between runs."""
     global _CACHE
     signed.never_trust_keys_under(root)
-    _CACHE = InputCache(cache_dir)
+    _CACHE = cache if cache is not None else InputCache(cache_dir)
     try:
         return _read_site(Path(root))
     finally:
-        _CACHE.save()
+        if cache is None:
+            _CACHE.save()
         _CACHE = None
 
 

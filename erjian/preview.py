@@ -1,0 +1,163 @@
+"""The resident site behind the live preview, in the manner of ``hugo server``: the input is
+read once and then only where files changed, pages are rendered when they are asked for (the
+ones open in a browser first) and served from memory. Nothing is written to disk, so the
+preview never touches what gets published.
+
+Each state of the input is a ``Generation``. A province whose unit key (its folder, the
+notices about it, and everything shared: templates, guide text, site settings, calendars,
+the generator's code, the date) did not change keeps its page makers and rendered pages from
+the previous generation, exactly as the build keeps the unit's files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from .keys import digest, files_digest
+from .memo import Memo
+from .navigation import RegionTree
+from .pages import Planner
+from .provincepages import ProvincePages, province_notices
+from .render import Renderer
+from .resolve import resolve
+from .sitepages import SitePages
+from .validate import InputCache, read_site
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SITE_UNIT = "_site"
+
+
+class Collected:
+    """Stands in for ``unitfiles.UnitFiles``: keeps each file's maker instead of rendering."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+        self.makers: dict[str, Callable[[], str | bytes]] = {}
+
+    def add(self, path: str, key, render: Callable[[], str | bytes]) -> None:
+        self.paths.append(path)
+        self.makers[path] = render
+
+
+class Unit:
+    """A unit's page makers, its products for the site-wide pages and what was rendered."""
+
+    def __init__(self, key: str, makers: dict, products: dict | None):
+        self.key, self.makers, self.products = key, makers, products
+        self.pages: dict[str, bytes] = {}
+
+    def page(self, path: str) -> bytes | None:
+        if path not in self.pages:
+            make = self.makers.get(path)
+            if make is None:
+                return None
+            content = make()
+            self.pages[path] = content.encode("utf-8") if isinstance(content, str) else content
+        return self.pages[path]
+
+
+class Generation:
+    """One state of the input, able to render any page of the site."""
+
+    def __init__(self, root: Path, today: dt.date, base_url: str | None,
+                 inputs: InputCache, memo: Memo, previous: "Generation | None" = None):
+        self.root, self.today = Path(root), today
+        site = resolve(read_site(self.root, cache=inputs))
+        if base_url:
+            site.input.site = replace(site.input.site, base_url=base_url)
+        self.site = site
+        planner = Planner(site, today, memo)
+        self.fingerprint = digest(files_digest(
+            self.root / "templates", self.root / "content" / "guide",
+            self.root / "content" / "site.yaml", self.root / "calendars", PACKAGE_DIR),
+            today, site.input.site)
+        self.renderer = Renderer(self.root / "templates", site.input.site,
+                                 site.input.sections, memo=memo)
+        self.province_pages = ProvincePages(self.renderer, site, RegionTree(site, planner),
+                                            today, memo)
+        self.site_pages = SitePages(self.renderer, site, planner, today, self.root)
+        self.units: dict[str, Unit] = {}
+        self._keys: dict[str, str] = {}
+        self._keep_unchanged(previous)
+
+    @property
+    def warnings(self):
+        return self.site.warnings
+
+    def _unit_key(self, slug: str) -> str:
+        if slug not in self._keys:
+            province = self.site.input.provinces[slug]
+            self._keys[slug] = digest(self.fingerprint,
+                                      files_digest(self.root / "regions" / slug),
+                                      province_notices(self.site, province))
+        return self._keys[slug]
+
+    def _keep_unchanged(self, previous: "Generation | None") -> None:
+        if previous is None:
+            return
+        for slug in self.site.input.provinces:
+            kept = previous.units.get(slug)
+            if kept is not None and kept.key == self._unit_key(slug):
+                self.units[slug] = kept
+
+    def unit_of(self, path: str) -> str:
+        """The unit that writes ``path`` (a province's, or the site-wide one)."""
+        first, _, rest = path.partition("/")
+        return first if rest and first in self.site.input.provinces else SITE_UNIT
+
+    def pending_provinces(self) -> list[str]:
+        """Provinces not yet listed in this generation (the site-wide pages need them all)."""
+        return [p.slug for p in self.site.provinces if p.slug not in self.units]
+
+    def unit(self, name: str) -> Unit:
+        if name not in self.units:
+            self.units[name] = (self._site_unit() if name == SITE_UNIT
+                                else self._province_unit(name))
+        return self.units[name]
+
+    def _province_unit(self, slug: str) -> Unit:
+        files = Collected()
+        products = self.province_pages.add_unit(files, slug, self._unit_key(slug))
+        return Unit(self._unit_key(slug), files.makers, products)
+
+    def _site_unit(self) -> Unit:
+        products = [self.unit(p.slug).products for p in self.site.provinces]
+        files = Collected()
+        self.site_pages.add_unit(files, products)
+        return Unit(self.fingerprint, files.makers, None)
+
+    def page(self, path: str) -> bytes | None:
+        """The bytes the build would write at ``path`` (None when the site has no such
+        file); static assets are read from templates/static/ as they are now."""
+        if path.startswith("static/"):
+            return _static(self.root / "templates" / path)
+        return self.unit(self.unit_of(path)).page(path)
+
+
+def _static(path: Path) -> bytes | None:
+    if "/" in path.name or not path.is_file() or path.is_symlink():
+        return None
+    return path.read_bytes()
+
+
+class ResidentSite:
+    """The preview's site across edits: one generation at a time, with what the next can
+    reuse (parsed inputs, the memo, unchanged units)."""
+
+    def __init__(self, root: Path, today: dt.date, base_url: str | None,
+                 cache_dir: Path | None = None):
+        self.root, self.today, self.base_url = Path(root), today, base_url
+        cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or self.root / ".cache")
+        self.inputs = InputCache(cache_dir)
+        self.memo = Memo(cache_dir / "memo.pickle")
+        self.current: Generation | None = None
+
+    def refresh(self) -> Generation:
+        """Reads the input again (only changed files are parsed); raises SiteError."""
+        self.current = Generation(self.root, self.today, self.base_url, self.inputs,
+                                  self.memo, self.current)
+        return self.current
