@@ -1,15 +1,24 @@
 """Live preview: ``python build.py serve``.
 
-A tornado server on 127.0.0.1 serves the built site from a small WSGI app (with
-python-livereload's websocket and script for reloading), rebuilds (incrementally) when
-anything under regions/, content/, templates/ or calendars/ changes, and tells connected
-browsers to reload. When the input is broken the server keeps running and
-every page shows the problems (file, line, field) until the input is fixed.
+A tornado server on 127.0.0.1 builds the site into its own folder (``.preview/`` beside
+the input, git-ignored, with the server's own address as base URL: ``output/`` and what
+gets published are never touched), serves it from a small WSGI app, rebuilds
+(incrementally) when anything under regions/, content/, templates/ or calendars/ changes,
+and tells connected browsers to reload. When the input is broken the server keeps running
+and every page shows the problems (file, line, field, hint) until the input is fixed.
+
+Every HTML page is served with the preview's own Content-Security-Policy in place of the
+published one (the same policy, plus ``connect-src`` for the server's websocket) and one
+external script, ``/__preview__/reload.js`` (erjian/preview_static/): no inline script,
+so the browser console stays clean. The script speaks python-livereload's protocol over
+``/livereload``; a stylesheet edit swaps the stylesheet in place, anything else reloads
+the page, and a dropped connection is retried (and the page reloaded once the server is
+back).
 
 Changes are found by polling the input folders ten times a second; each one triggers an
 incremental rebuild and a reload message to every connected browser (python-livereload's
-server and websocket protocol; its own watcher, which ignores a change within 3 s of the
-previous reload, is not used).
+websocket handler; its own watcher, which ignores a change within 3 s of the previous
+reload, is not used).
 
 The server answers only this machine's browser: it listens on 127.0.0.1, answers only
 requests whose Host names a loopback address with its port (a page on another site that
@@ -25,8 +34,10 @@ import html
 import json
 import mimetypes
 import os
+import re
 import socket
 import sys
+import traceback
 from pathlib import Path
 
 from .errors import SiteError, UserError, display_path
@@ -35,6 +46,12 @@ WATCHED = ("regions", "content", "templates", "calendars")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 MAX_PATH_BYTES = 2048
+PREVIEW_FOLDER = ".preview"
+ASSETS = Path(__file__).with_name("preview_static")
+ASSET_PREFIX = "/__preview__/"
+ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+RELOAD_TAG = '<script src="/__preview__/reload.js" data-build="{build}" defer></script>'
+CSP_META = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="[^"]*">', re.I)
 
 
 class Preview:
@@ -42,37 +59,63 @@ class Preview:
     on the server's single I/O-loop thread, so they never overlap."""
 
     def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr,
-                 base_url: str | None = None, port: int = 8000, script: bytes = b""):
+                 base_url: str | None = None, port: int = 8000, reload: bool = True):
         self.root, self.out, self.today, self.stream = Path(root), Path(out), today, stream
-        self.base_url, self.port, self.script = base_url, port, script
+        self.base_url, self.port, self.reload = base_url, port, reload
         self.error: str | None = None
+        # which build the pages served now come from: this server's own token (so a page
+        # from before a restart knows it is stale) and a count of rebuilds
+        self.token, self.builds = os.urandom(4).hex(), 0
+
+    @property
+    def generation(self) -> str:
+        return f"{self.token}.{self.builds}"
 
     def rebuild(self) -> None:
+        """Build once; the outcome (or the problems) is what the next requests see. Never
+        raises: a failure that is not the input's is shown and logged as the bug it is, and
+        the server goes on (the next change builds again)."""
         from .failures import explain_os_error
         from .pipeline import build
 
+        self.builds += 1
         try:
             result = build(self.root, self.out, self.today, base_url=self.base_url)
         except (SiteError, UserError, OSError) as exc:
             failure = explain_os_error(exc) if isinstance(exc, OSError) else exc
             if failure is None:
-                raise  # not something the user did: a bug, logged with its traceback
+                self._failed_unexpectedly(exc)
+                return
             self.error = failure.report()
             print(self.error, file=self.stream, flush=True)
+            return
+        except Exception as exc:  # a bug: keep serving, show it, log its traceback
+            self._failed_unexpectedly(exc)
             return
         self.error = None
         for warning in result.warnings:
             print(warning.format(), file=self.stream)
         print(f"rebuilt: {result.summary()}", file=self.stream, flush=True)
 
+    def _failed_unexpectedly(self, exc: BaseException) -> None:
+        trace = "".join(traceback.format_exception(exc))
+        self.error = (f"error: the build failed unexpectedly: {exc!r}\n  hint: this is a "
+                      "bug in the generator (the traceback is in the terminal); the preview "
+                      "builds again on the next change")
+        print(trace + self.error, file=self.stream, flush=True)
+
     def wsgi(self, environ, start_response):
         refusal = self.refusal(environ)
         if refusal is not None:
             return _respond(start_response, environ, *refusal)
         path = request_path(environ)
+        if path is not None and path.startswith(ASSET_PREFIX):
+            return self._asset(start_response, environ, path[len(ASSET_PREFIX):])
         if self.error is not None and not (path or "").startswith("/static/"):
-            return self._page(start_response, environ, "500 Build Failed",
-                              error_page(self.error))
+            # 200, not 500: the browser would log a 500 as an error in its console, and
+            # the page is working as meant; the header says the build failed
+            return self._page(start_response, environ, "200 OK", error_page(self.error),
+                              [("X-Erjian-Build", "failed")])
         target = self._file_for(path) if path is not None else None
         if target is None:
             missing = self.out / "404.html"
@@ -81,10 +124,29 @@ class Preview:
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/json", "image/svg+xml"):
             kind += "; charset=utf-8"
-        body = target.read_bytes()
+        try:
+            body = target.read_bytes()
+        except OSError:   # removed between the check and the read (a rebuild elsewhere)
+            return self._page(start_response, environ, "404 Not Found", b"<h1>404</h1>")
         if kind.startswith("text/html"):
-            body = inject_script(body, self.script)
+            body = self.html(body, environ)
         return _respond(start_response, environ, "200 OK", kind, body)
+
+    def html(self, body: bytes, environ) -> bytes:
+        """A page as the preview serves it: the preview's policy, the reload script."""
+        if not self.reload:
+            return body
+        return preview_html(body, environ.get("HTTP_HOST") or f"127.0.0.1:{self.port}",
+                            self.generation)
+
+    def _asset(self, start_response, environ, name: str):
+        """The preview's own files (erjian/preview_static/), whatever the build's state."""
+        kind = ASSET_TYPES.get(os.path.splitext(name)[1])
+        target = ASSETS / name
+        if kind is None or "/" in name or not target.is_file():
+            return _respond(start_response, environ, "404 Not Found",
+                            "text/plain; charset=utf-8", b"404 Not Found\n")
+        return _respond(start_response, environ, "200 OK", kind, target.read_bytes())
 
     def refusal(self, environ) -> tuple | None:
         """(status, type, body, headers) for a request the preview does not serve: one that
@@ -101,9 +163,10 @@ class Preview:
                     [("Allow", ALLOWED_METHODS)])
         return None
 
-    def _page(self, start_response, environ, status: str, body: bytes):
+    def _page(self, start_response, environ, status: str, body: bytes,
+              extra: list | None = None):
         return _respond(start_response, environ, status, "text/html; charset=utf-8",
-                        inject_script(body, self.script))
+                        self.html(body, environ), extra)
 
     def _file_for(self, path: str) -> Path | None:
         """The file under the output folder that ``path`` names, or None (never outside)."""
@@ -153,11 +216,33 @@ def own_origin(origin: str | None, port: int) -> bool:
     return scheme == "http" and loopback_host(host, port)
 
 
-def inject_script(body: bytes, script: bytes) -> bytes:
-    """``body`` with the reload script before its first ``</head>`` (if it has one)."""
-    if not script or b"</head>" not in body:
+def preview_policy(host: str) -> str:
+    """The published Content-Security-Policy with ``connect-src`` widened to this server's
+    websocket (``ws://`` + the page's own loopback Host): still no inline script."""
+    from .render import CONTENT_SECURITY_POLICY
+
+    directives = [d.strip() for d in CONTENT_SECURITY_POLICY.split(";") if d.strip()]
+    socket_origin = f"ws://{host}"
+    for index, directive in enumerate(directives):
+        if directive.split()[0] == "connect-src":
+            directives[index] = f"{directive} {socket_origin}"
+            break
+    else:
+        directives.append(f"connect-src 'self' {socket_origin}")
+    return "; ".join(directives)
+
+
+def preview_html(body: bytes, host: str, generation: str = "") -> bytes:
+    """``body`` with the preview's policy in place of the published one (added when the
+    page has none) and the reload script before its first ``</head>`` (if it has one),
+    told which build the page comes from (so it can tell when it missed a reload)."""
+    meta = ('<meta http-equiv="Content-Security-Policy" content="'
+            f'{html.escape(preview_policy(host), quote=False)}">').encode()
+    body, replaced = CSP_META.subn(lambda _: meta, body, count=1)
+    if b"</head>" not in body:
         return body
-    return body.replace(b"</head>", script + b"</head>", 1)
+    tag = RELOAD_TAG.format(build=html.escape(generation)).encode()
+    return body.replace(b"</head>", (b"" if replaced else meta) + tag + b"</head>", 1)
 
 
 def _respond(start_response, environ, status: str, content_type: str | None, body: bytes,
@@ -173,18 +258,31 @@ def _respond(start_response, environ, status: str, content_type: str | None, bod
 
 
 def error_page(report: str) -> bytes:
-    """A page listing the build's problems; the livereload script is injected before
-    ``</head>`` so fixing the input brings the site back by itself."""
-    items = "".join(f"<li><pre>{html.escape(line)}</pre></li>"
-                    for line in report.split("\n") if line.strip())
+    """A page listing the build's problems, one item per problem with its hint; the
+    preview's policy and reload script are added when served, so fixing the input brings
+    the site back by itself."""
+    problems: list[list[str]] = []
+    notes: list[str] = []
+    for line in report.split("\n"):
+        if not line.strip():
+            continue
+        if line[:1].isspace() and problems:
+            problems[-1].append(line)   # a problem's hint
+        elif line.startswith(("error:", "warning:")):
+            problems.append([line])
+        else:
+            notes.append(line)          # e.g. "2 problems found; …"
+    items = "".join(f"<li><pre>{html.escape(chr(10).join(lines))}</pre></li>"
+                    for lines in problems)
+    summary = "".join(f"<p>{html.escape(line)}</p>" for line in notes)
     return (
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<title>构建失败 / build failed</title>"
-        "<style>body{font-family:sans-serif;margin:1rem;line-height:1.5}"
-        "pre{white-space:pre-wrap;margin:0}li{margin:.5rem 0;color:#8b0000}</style></head>"
+        "<link rel=\"stylesheet\" href=\"/__preview__/error.css\"></head>"
         "<body><h1>构建失败 / build failed</h1><p>Fix the files below; this page reloads by "
-        f"itself once the site builds again.</p><ol>{items}</ol></body></html>"
+        f"itself once the site builds again.</p><ol class=\"problems\">{items}</ol>"
+        f"{summary}</body></html>"
     ).encode("utf-8")
 
 
@@ -220,34 +318,45 @@ class Changes:
 
 POLL_MS = 100
 
-# livereload's own snippet: loads livereload.js from the server the page came from.
-RELOAD_SCRIPT = (
-    b'<script type="text/javascript">(function(){'
-    b'var s=document.createElement("script");'
-    b"var port=(window.location.port || (window.location.protocol == 'https:' ? 443: 80));"
-    b's.src="//"+window.location.hostname+":"+port'
-    b'+ "/livereload.js?port=" + port;'
-    b'document.head.appendChild(s);'
-    b'})();</script>'
-)
+def preview_folder(root: Path, out: Path | None) -> Path:
+    """Where the preview builds: ``out`` when one was chosen, but never the published
+    ``<root>/output`` (the command line's default), which becomes ``<root>/.preview``."""
+    root = Path(root)
+    if out is None or Path(os.path.abspath(out)) == Path(os.path.abspath(root / "output")):
+        return root / PREVIEW_FOLDER
+    return Path(out)
 
 
-def serve(root: Path, out: Path, today: dt.date, port: int, base_url: str | None = None) -> int:
+def reload_path(changed: list[str]) -> str:
+    """The one path a reload message names for a batch of changed files: a stylesheet
+    only when every change is a stylesheet (the page then swaps it in place), else the
+    first other file (the page reloads)."""
+    others = [path for path in changed if not path.lower().endswith(".css")]
+    return (others or changed)[0]
+
+
+def serve(root: Path, out: Path | None, today: dt.date, port: int,
+          base_url: str | None = None) -> int:
     from tornado.httpserver import HTTPServer
     from tornado.ioloop import IOLoop, PeriodicCallback
 
+    out = preview_folder(root, out)
     sockets = listen(port)
     port = sockets[0].getsockname()[1]
     preview = Preview(root, out, today, base_url=base_url or f"http://127.0.0.1:{port}/",
-                      port=port, script=RELOAD_SCRIPT)
+                      port=port)
     preview.rebuild()
     changes = Changes([Path(root) / name for name in WATCHED if (Path(root) / name).is_dir()])
 
     def check() -> None:
         changed = changes.poll()
         if changed:
+            failed_before = preview.error is not None
             preview.rebuild()
-            tell_browsers(display_path(Path(changed[0]), Path(root)))
+            paths = [display_path(Path(path), Path(root)) for path in changed]
+            if failed_before or preview.error is not None:
+                paths = [p for p in paths if not p.lower().endswith(".css")] or ["*"]
+            tell_browsers(reload_path(paths), preview.generation)
 
     _log_to(sys.stderr)
     server = HTTPServer(application(preview))
@@ -295,24 +404,23 @@ def free_port(first: int) -> int:
 
 
 def application(preview: Preview):
-    """The preview's tornado application: livereload's websocket and script, each guarded,
-    and every other request answered by ``preview.wsgi``."""
+    """The preview's tornado application: livereload's websocket, guarded, and every other
+    request (the preview's own script included) answered by ``preview.wsgi``."""
     from tornado import web
 
-    port = {"port": preview.port}
     return web.Application([
-        (r"/livereload", _reload_socket(), port),
-        (r"/livereload\.js", _reload_script(), port),
+        (r"/livereload", _reload_socket(), {"port": preview.port, "preview": preview}),
         (r".*", _site_handler(), {"app": preview.wsgi, "port": preview.port}),
     ], debug=False)
 
 
-def tell_browsers(path: str) -> None:
+def tell_browsers(path: str, generation: str = "") -> None:
     """Tell every connected browser to reload. ``path``, relative to the site, only tells
-    livereload.js whether a stylesheet or an image alone can be swapped."""
+    the page whether a stylesheet alone can be swapped ('*' or any other file: reload)."""
     from livereload.handlers import LiveReloadHandler
 
-    message = {"command": "reload", "path": path, "liveCSS": True, "liveImg": True}
+    message = {"command": "reload", "path": path, "liveCSS": True, "liveImg": True,
+               "build": generation}
     for waiter in list(LiveReloadHandler.waiters):
         try:
             waiter.write_message(message)
@@ -408,8 +516,8 @@ def _reload_socket():
     class ReloadSocket(_PlainErrors, LiveReloadHandler):
         """livereload's websocket, open only to this preview's own pages."""
 
-        def initialize(self, port: int) -> None:
-            self.port = port
+        def initialize(self, port: int, preview: Preview | None = None) -> None:
+            self.port, self.preview = port, preview
 
         def prepare(self) -> None:
             """Refuses other hosts, and any Origin but this preview's own (checked here
@@ -434,28 +542,13 @@ def _reload_socket():
                 self.close(1003, "expected livereload protocol messages")
                 return
             super().on_message(message)
+            if data["command"] == "info" and self in self.waiters:
+                # our own addition: from here on the page is told of every rebuild, and it
+                # learns the current build, to reload if it missed one while connecting
+                build = self.preview.generation if self.preview is not None else ""
+                self.write_message({"command": "ready", "build": build})
 
     return ReloadSocket
-
-
-def _reload_script():
-    from livereload.handlers import LiveReloadJSHandler
-
-    class ReloadScript(_PlainErrors, LiveReloadJSHandler):
-        """livereload.js, for this preview's pages."""
-
-        allowed = "GET, HEAD"
-
-        def initialize(self, port: int) -> None:
-            self.port = port
-
-        def prepare(self) -> None:
-            self.refuse_other_hosts()
-
-        def head(self) -> None:
-            self.get()   # tornado sends the headers and drops the body
-
-    return ReloadScript
 
 
 def _log_to(stream) -> None:

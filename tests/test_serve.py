@@ -93,7 +93,7 @@ def quiet_server(tmp_path_factory):
 def test_preview_follows_edits_and_shows_errors_until_fixed(server):
     port, site, log = server
     status, body = fetch(port)
-    assert status == 200 and "塔城地区" in body and "livereload.js" in body
+    assert status == 200 and "塔城地区" in body and "/__preview__/reload.js" in body
     region = site / "regions" / "xinjiang" / "tacheng.yaml"
     original = region.read_text(encoding="utf-8")
 
@@ -101,9 +101,10 @@ def test_preview_follows_edits_and_shows_errors_until_fixed(server):
     wait_for(port, lambda status, body: status == 200 and "预览里的新说明" in body)
 
     region.write_text(original + "authorites: []\n", encoding="utf-8")
-    status, body = wait_for(port, lambda status, body: status == 500)
+    status, body = wait_for(port, lambda status, body: "build failed" in body)
     assert "regions/xinjiang/tacheng.yaml:3" in body and "authorites" in body
-    assert "did you mean" in body and "livereload.js" in body
+    assert "did you mean" in body and "/__preview__/reload.js" in body
+    assert request(port, "GET", PAGE)[1]["x-erjian-build"] == "failed"
     assert "regions/xinjiang/tacheng.yaml:3" in log.read_text(encoding="utf-8")
 
     region.write_text(original + "note: 修好了。\n", encoding="utf-8")
@@ -161,19 +162,18 @@ def test_connected_browser_is_told_to_reload(server):
         await asyncio.wait_for(ws.read_message(), 10)  # the server's hello
         await ws.write_message(json.dumps({"command": "info",
                                            "url": f"http://127.0.0.1:{port}{PAGE}"}))
-        # livereload ignores a change within 3 s of its last reload (it sends one at start):
-        # wait for 4 quiet seconds first
-        while True:
-            try:
-                await asyncio.wait_for(ws.read_message(), 4)
-            except asyncio.TimeoutError:
-                break
+        # the preview's own addition: 'ready' once this socket will be told of rebuilds,
+        # with the current build (python-livereload's watcher, which ignores a change
+        # within 3 s of its last reload, is not used: no quiet wait is needed)
+        ready = json.loads(await asyncio.wait_for(ws.read_message(), 10))
+        assert ready["command"] == "ready" and ready["build"]
         region = site / "regions" / "xinjiang" / "tacheng.yaml"
         region.write_text(region.read_text(encoding="utf-8") + "note: 重新加载。\n",
                           encoding="utf-8")
         while True:
             message = json.loads(await asyncio.wait_for(ws.read_message(), 15))
             if message.get("command") == "reload" and message["path"].endswith("tacheng.yaml"):
+                assert message["build"] != ready["build"]
                 return message
 
     message = asyncio.run(listen())
@@ -210,7 +210,8 @@ def assert_no_traceback(log):
 
 def test_head_gets_the_headers_of_get_and_no_body(quiet_server):
     port, log = quiet_server
-    for path in (PAGE, "/", "/no/such/page/", "/livereload.js"):
+    for path in (PAGE, "/", "/no/such/page/", "/__preview__/reload.js",
+                 "/__preview__/error.css"):
         get_status, get_headers, get_body = request(port, "GET", path)
         status, headers, body = request(port, "HEAD", path)
         assert status == get_status and body == b"", path
@@ -241,7 +242,7 @@ def test_host_must_name_this_server_on_loopback(quiet_server):
         status, _, body = request(port, "GET", PAGE, host=host)
         assert status in (403, 421), host
         assert "塔城".encode() not in body, host
-    for path in ("/livereload.js", "/livereload"):
+    for path in ("/__preview__/reload.js", "/livereload"):
         assert request(port, "GET", path, host=f"evil.example:{port}")[0] in (403, 421)
     assert_no_traceback(log)
 
@@ -307,3 +308,99 @@ def test_port_zero_serves_on_a_free_port_and_says_which(site, tmp_path):
         assert port != 0
         status, body = fetch(port)
         assert status == 200 and "塔城地区" in body
+
+
+def test_preview_assets_are_only_the_preview_own_files(quiet_server):
+    port, log = quiet_server
+    status, headers, body = request(port, "GET", "/__preview__/reload.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    assert b"WebSocket" in body
+    for path in ("/__preview__/", "/__preview__/../serve.py", "/__preview__/%2e%2e/serve.py",
+                 "/__preview__/nothing.js", "/__preview__/__init__.py"):
+        assert request(port, "GET", path)[0] == 404, path
+    assert_no_traceback(log)
+
+
+def test_pages_are_served_with_the_preview_policy(quiet_server):
+    port, _ = quiet_server
+    for path in (PAGE, "/", "/no/such/page/"):
+        body = request(port, "GET", path)[2].decode("utf-8")
+        policies = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]*)"', body)
+        assert len(policies) == 1, path
+        assert f"connect-src 'self' ws://127.0.0.1:{port};" in policies[0], path
+        assert "'unsafe" not in policies[0] and "script-src 'self';" in policies[0]
+        assert body.count("/__preview__/reload.js") == 1, path
+    body = request(port, "GET", PAGE, host=f"localhost:{port}")[2].decode("utf-8")
+    assert f"ws://localhost:{port};" in body   # the socket of the address the page used
+
+
+def test_preview_html_replaces_the_published_policy():
+    from erjian.render import CONTENT_SECURITY_POLICY
+    from erjian.serve import preview_html
+
+    page = (f'<html><head><meta http-equiv="Content-Security-Policy" '
+            f'content="{CONTENT_SECURITY_POLICY}"></head><body></body></html>').encode()
+    served = preview_html(page, "127.0.0.1:8000", "ab.3").decode()
+    assert CONTENT_SECURITY_POLICY not in served
+    assert "connect-src 'self' ws://127.0.0.1:8000;" in served
+    assert served.count("Content-Security-Policy") == 1
+    assert served.endswith('<script src="/__preview__/reload.js" data-build="ab.3" defer>'
+                           '</script></head><body></body></html>')
+    # a page without a policy gets the preview's; a fragment without <head> is left alone
+    bare = preview_html(b"<html><head></head></html>", "127.0.0.1:8000").decode()
+    assert "Content-Security-Policy" in bare and "reload.js" in bare
+    assert preview_html(b"<p>x</p>", "127.0.0.1:8000") == b"<p>x</p>"
+
+
+@pytest.mark.parametrize("failure", [
+    FileNotFoundError(2, "No such file or directory", "/site/regions/x/gone.yaml"),
+    RuntimeError("a bug in a stage"),
+    KeyError("missing"),
+])
+def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_path, failure):
+    """A file deleted while the build reads it, or a bug: the preview shows it, logs the
+    traceback, and the next change builds again."""
+    import io
+
+    from erjian import pipeline
+    from erjian.serve import Preview
+    from conftest import TODAY
+
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(pipeline, "build", broken)
+    log = io.StringIO()
+    preview = Preview(tmp_path, tmp_path / "out", TODAY, stream=log, port=8000)
+    preview.rebuild()   # does not raise
+    assert preview.error.startswith("error: ") and "hint: " in preview.error
+    # a file that vanished is a message; anything else is a bug, logged with its traceback
+    assert ("Traceback" in log.getvalue()) != isinstance(failure, OSError)
+    answer = {}
+    body = b"".join(preview.wsgi(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": PAGE, "HTTP_HOST": "127.0.0.1:8000"},
+        lambda status, headers, exc_info=None: answer.update(status=status)))
+    assert answer["status"] == "200 OK" and b"build failed" in body
+    if isinstance(failure, FileNotFoundError):
+        assert b"gone.yaml: no such file or folder (moved or deleted while the build" in body
+    else:
+        assert b"the build failed unexpectedly" in body
+
+
+def test_serve_builds_into_its_own_folder(tmp_path):
+    from erjian.serve import preview_folder
+
+    root = tmp_path / "site"
+    # build.py passes <root>/output when --out is left out: never the published folder
+    assert preview_folder(root, root / "output") == root / ".preview"
+    assert preview_folder(root, None) == root / ".preview"
+    assert preview_folder(root, tmp_path / "elsewhere") == tmp_path / "elsewhere"
+
+
+def test_reload_names_a_stylesheet_only_when_only_stylesheets_changed():
+    from erjian.serve import reload_path
+
+    assert reload_path(["templates/static/style.css"]) == "templates/static/style.css"
+    assert reload_path(["regions/a.yaml", "templates/static/style.css"]) == "regions/a.yaml"
+    assert reload_path(["templates/static/style.css", "templates/base.html"]) == \
+        "templates/base.html"
