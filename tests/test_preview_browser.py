@@ -285,6 +285,21 @@ def test_a_template_that_raises_shows_its_error_and_the_server_goes_on(preview, 
     assert "Traceback" not in log.read_text(encoding="utf-8")
 
 
+def test_a_deleted_region_file_is_followed_and_brought_back(preview, opened):
+    _, site, log, _ = preview
+    view = opened()
+    region = site / "regions/xinjiang/tacheng.yaml"
+    original = region.read_bytes()
+    region.unlink()
+    try:
+        view.wait_for_text("页面不存在")   # the page is gone: the site's 404 page, live too
+    finally:
+        region.write_bytes(original)
+    view.wait_for_text("塔城地区")
+    assert [p for p in view.problems if "status of 404" not in p] == []
+    assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
 def test_every_page_kind_loads_the_reload_script_without_console_errors(preview, opened):
     for path in ("/", "/xinjiang/", "/timeline/", "/notices/",
                  "/notices/2026-xinjiang-eid-al-adha/", "/methodology/"):
