@@ -17,6 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from jinja2.bccache import BytecodeCache
+
 from .keys import digest, files_digest
 from .memo import Memo
 from .navigation import RegionTree
@@ -43,6 +45,21 @@ class Collected:
         self.makers[path] = render
 
 
+class MemoryBytecode(BytecodeCache):
+    """Jinja's compiled templates kept in memory across generations (Jinja checks each
+    against its template's current source, so an edited template is compiled again)."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 class Unit:
     """A unit's page makers, its products for the site-wide pages and what was rendered."""
 
@@ -64,7 +81,8 @@ class Generation:
     """One state of the input, able to render any page of the site."""
 
     def __init__(self, root: Path, today: dt.date, base_url: str | None,
-                 inputs: InputCache, memo: Memo, previous: "Generation | None" = None):
+                 inputs: InputCache, memo: Memo, previous: "Generation | None" = None,
+                 bytecode=None):
         self.root, self.today = Path(root), today
         site = resolve(read_site(self.root, cache=inputs))
         if base_url:
@@ -76,7 +94,7 @@ class Generation:
             self.root / "content" / "site.yaml", self.root / "calendars", PACKAGE_DIR),
             today, site.input.site)
         self.renderer = Renderer(self.root / "templates", site.input.site,
-                                 site.input.sections, memo=memo)
+                                 site.input.sections, memo=memo, bytecode=bytecode)
         self.province_pages = ProvincePages(self.renderer, site, RegionTree(site, planner),
                                             today, memo)
         self.site_pages = SitePages(self.renderer, site, planner, today, self.root)
@@ -109,10 +127,6 @@ class Generation:
         first, _, rest = path.partition("/")
         return first if rest and first in self.site.input.provinces else SITE_UNIT
 
-    def pending_provinces(self) -> list[str]:
-        """Provinces not yet listed in this generation (the site-wide pages need them all)."""
-        return [p.slug for p in self.site.provinces if p.slug not in self.units]
-
     def unit(self, name: str) -> Unit:
         if name not in self.units:
             self.units[name] = (self._site_unit() if name == SITE_UNIT
@@ -121,11 +135,18 @@ class Generation:
 
     def _province_unit(self, slug: str) -> Unit:
         files = Collected()
-        products = self.province_pages.add_unit(files, slug, self._unit_key(slug))
-        return Unit(self._unit_key(slug), files.makers, products)
+        self.province_pages.add_unit(files, slug, self._unit_key(slug), products=False)
+        return Unit(self._unit_key(slug), files.makers, None)
+
+    def products(self, slug: str) -> dict:
+        """What province ``slug`` contributes to the site-wide pages (worked out once)."""
+        unit = self.unit(slug)
+        if unit.products is None:
+            unit.products = self.province_pages.add_unit(Collected(), slug, unit.key)
+        return unit.products
 
     def _site_unit(self) -> Unit:
-        products = [self.unit(p.slug).products for p in self.site.provinces]
+        products = [self.products(p.slug) for p in self.site.provinces]
         files = Collected()
         self.site_pages.add_unit(files, products)
         return Unit(self.fingerprint, files.makers, None)
@@ -154,10 +175,11 @@ class ResidentSite:
         cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or self.root / ".cache")
         self.inputs = InputCache(cache_dir)
         self.memo = Memo(cache_dir / "memo.pickle")
+        self.bytecode = MemoryBytecode()
         self.current: Generation | None = None
 
     def refresh(self) -> Generation:
         """Reads the input again (only changed files are parsed); raises SiteError."""
         self.current = Generation(self.root, self.today, self.base_url, self.inputs,
-                                  self.memo, self.current)
+                                  self.memo, self.current, self.bytecode)
         return self.current

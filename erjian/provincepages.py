@@ -43,15 +43,16 @@ class ProvincePages:
         if rendering:
             self.renderer.sections
 
-    def add_unit(self, files: UnitFiles, slug: str, unit_key: str) -> dict:
+    def add_unit(self, files: UnitFiles, slug: str, unit_key: str,
+                 products: bool = True) -> dict | None:
         """Lists every file of province ``slug``; returns its products for the site-wide
-        pages."""
+        pages (None when not asked for: the preview lists a province's pages first and
+        works out its products only when a site-wide page needs them)."""
         site, tree = self.site, self.tree
         province = site.input.provinces[slug]
         notices = province_notices(site, province)
         views = [tree.view(r.key) for r in site.regions_by_province[slug]]
         summary = _province_summary(views)
-        products = self._products(province, views, summary)
         top = tree.top_level(slug)
         files.add(f"{slug}/index.html", (province, unit_key),
                   page(self.renderer, self.today, "province.html", f"{slug}/",
@@ -63,9 +64,12 @@ class ProvincePages:
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._add_region(files, province, view)
-        products["paths"] = files.paths
-        products["digests"] = {name: digest(products[name]) for name in PRODUCTS}
-        return products
+        if not products:
+            return None
+        made = self._products(province, views, summary)
+        made["paths"] = files.paths
+        made["digests"] = {name: digest(made[name]) for name in PRODUCTS}
+        return made
 
     def _products(self, province: m.Province, views: list[RegionView],
                   summary: RegionView | None) -> dict:

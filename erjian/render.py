@@ -89,11 +89,12 @@ class Renderer:
     """Holds the compiled templates; ``page`` renders one page to text."""
 
     def __init__(self, templates_dir: Path, site: m.SiteConfig, sections,
-                 cache_dir: Path | None = None, memo=None):
+                 cache_dir: Path | None = None, memo=None, bytecode=None):
+        """``bytecode``: a Jinja bytecode cache to use instead of the signed one under
+        ``cache_dir`` (the preview keeps one in memory across its generations)."""
         self.site = site
         self.memo = memo
-        bytecode = None
-        if cache_dir is not None:
+        if bytecode is None and cache_dir is not None:
             bytecode = signed.bytecode_cache(Path(cache_dir) / "jinja")
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir)), bytecode_cache=bytecode,
