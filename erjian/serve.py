@@ -44,6 +44,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SiteError, UserError, display_path
+from .preview import SITE_UNIT
 
 WATCHED = ("regions", "content", "templates", "calendars")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -135,11 +136,27 @@ class Preview:
         except Exception as exc:
             return None, self._unexpected(exc)
 
-    def warm(self, paths) -> None:
-        """Render the pages open in browsers now, before they are told to reload."""
-        if self.error is None:
-            for path in paths:
-                self.render(path)
+    def warm(self, paths, superseded=lambda: False) -> bool:
+        """Render the pages open in browsers now, before they are told to reload. A
+        site-wide page needs every province's part, worked out one province at a time;
+        when ``superseded()`` says a newer edit arrived meanwhile, stop (False): that edit's
+        refresh starts over instead of queueing behind this one."""
+        generation = self.resident.current
+        if self.error is not None or generation is None:
+            return True
+        for path in paths:
+            if any(generation.unit_of(f) == SITE_UNIT for f in site_files(path)):
+                for province in generation.site.provinces:
+                    if superseded():
+                        return False
+                    try:
+                        generation.products(province.slug)
+                    except Exception:
+                        break   # render() below reports it
+            if superseded():
+                return False
+            self.render(path)
+        return True
 
     def wsgi(self, environ, start_response):
         refusal = self.refusal(environ)
@@ -369,6 +386,10 @@ class Changes:
                     found[path] = (stat.st_mtime_ns, stat.st_size)
         return found
 
+    def pending(self) -> bool:
+        """Whether something changed since the last poll (without taking it in)."""
+        return self._scan() != self.seen
+
     def poll(self) -> list[str]:
         now = self._scan()
         changed = sorted(p for p in set(now) | set(self.seen) if now.get(p) != self.seen.get(p))
@@ -397,13 +418,18 @@ def serve(root: Path, today: dt.date, port: int, base_url: str | None = None) ->
     preview.rebuild()
     changes = Changes([Path(root) / name for name in WATCHED if (Path(root) / name).is_dir()])
 
+    unsent: list[str] = []   # changes whose reload a newer edit superseded
+
     def check() -> None:
         changed = changes.poll()
         if changed:
             failed_before = preview.error is not None
             preview.rebuild()
-            preview.warm(open_pages())
-            paths = [display_path(Path(path), Path(root)) for path in changed]
+            unsent.extend(changed)
+            if not preview.warm(open_pages(), changes.pending):
+                return   # a newer edit: the next check refreshes for it
+            paths = [display_path(Path(path), Path(root)) for path in unsent]
+            unsent.clear()
             if failed_before or preview.error is not None:
                 paths = [p for p in paths if not p.lower().endswith(".css")] or ["*"]
             tell_browsers(reload_path(paths), preview.generation)

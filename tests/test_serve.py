@@ -416,3 +416,25 @@ def test_reload_names_a_stylesheet_only_when_only_stylesheets_changed():
     assert reload_path(["regions/a.yaml", "templates/static/style.css"]) == "regions/a.yaml"
     assert reload_path(["templates/static/style.css", "templates/base.html"]) == \
         "templates/base.html"
+
+
+def test_a_newer_edit_stops_the_warming_of_a_site_wide_page(site, tmp_path):
+    """The home page needs every province's part; an edit that arrives meanwhile stops the
+    work (the server then refreshes for the newer edit instead of finishing this one)."""
+    import io
+
+    from erjian.serve import Preview
+    from conftest import TODAY
+
+    preview = Preview(site, TODAY, stream=io.StringIO(), port=8000, cache_dir=tmp_path / "c")
+    preview.rebuild()
+    generation = preview.resident.current
+    asked = []
+
+    def superseded():
+        asked.append(len([u for u in generation.units.values() if u.products]))
+        return len(asked) > 2
+
+    assert preview.warm(["/"], superseded) is False
+    assert asked[-1] == 2 and "_site" not in generation.units
+    assert preview.warm(["/"]) is True and "_site" in generation.units
