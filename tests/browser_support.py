@@ -6,17 +6,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import os
-import shutil
 import socket
 import threading
 from pathlib import Path
 
-CHROMIUM = (os.environ.get("ERJIAN_CHROMIUM") or shutil.which("chromium")
-            or shutil.which("chromium-browser") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from erjian.chromium import launch  # noqa: F401 (the tests import it from here)
+
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
@@ -45,10 +40,3 @@ def static_server(folder: Path, port: int):
     finally:
         server.shutdown()
         server.server_close()
-
-
-def launch(playwright):
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError("Chromium is missing: run `make test` (it installs Debian's "
-                           "chromium package) or `apt-get install chromium`")
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
