@@ -167,6 +167,8 @@ def main(argv=None) -> int:
         floors = [floor_seconds(out, tmp / f"floor{n}") for n in range(3)]
         floor, files, size = min(floors)
         pages = sum(1 for _ in out.rglob("index.html"))
+        for edited in (REGION_FILE, PROVINCE_FILE):   # the preview edits start from these
+            shutil.copyfile(ROOT / edited, site / edited)
         previews = {} if args.no_serve else preview_latency(site, args.today)
 
     command = "make bench (python -m erjian.bench)"
