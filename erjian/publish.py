@@ -22,9 +22,8 @@ build completes an interrupted swap before anything else.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
+import functools
 import fcntl
 import json
 import os
@@ -162,19 +161,23 @@ class BuildLock:
 
 # -- the atomic switch -----------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def _libc():
+    import ctypes
+    import ctypes.util
+
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     except OSError:
         return None
 
 
-_LIBC = _libc()
-
-
 def exchange(new: Path, target: Path) -> None:
     """Swap the folders ``new`` and ``target`` in one step (both must exist)."""
-    function = getattr(_LIBC, "renameat2", None) if _LIBC is not None else None
+    import ctypes
+
+    libc = _libc()
+    function = getattr(libc, "renameat2", None) if libc is not None else None
     if function is None:
         raise OSError(errno.ENOSYS, "renameat2 is not available")
     if function(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(target),
