@@ -10,7 +10,9 @@ import socket
 import threading
 from pathlib import Path
 
-from erjian.chromium import launch  # noqa: F401 (the tests import it from here)
+import pytest
+
+from erjian.chromium import launch
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
@@ -40,3 +42,14 @@ def static_server(folder: Path, port: int):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

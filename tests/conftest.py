@@ -29,6 +29,16 @@ def seed_root(tmp_path_factory) -> Path:
     return copy_site(tmp_path_factory.mktemp("seed") / "site")
 
 
+@pytest.fixture(scope="session")
+def seed_output(tmp_path_factory, seed_root) -> Path:
+    """The seed site built once for 2026-06-15; tests must not edit it."""
+    out = tmp_path_factory.mktemp("seed-output") / "output"
+    code, _, stderr = run_cli("--root", str(seed_root), "--out", str(out), "--today",
+                              "2026-06-15")
+    assert code == 0, stderr
+    return out
+
+
 @pytest.fixture
 def site(tmp_path) -> Path:
     """A private copy of the seed site that a test may edit freely."""

@@ -9,9 +9,10 @@ import urllib.request
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser_support import AXE, DESKTOP, PHONE, free_port, launch, static_server
+from browser_support import (AXE, DESKTOP, PHONE, browser, free_port,  # noqa: F401
+                             static_server)
 from conftest import run_cli
 
 PAGES = {
@@ -37,13 +38,6 @@ def origin(tmp_path_factory, seed_root):
     with static_server(out, port) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, origin, path, size, **context_options):

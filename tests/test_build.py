@@ -48,12 +48,8 @@ def province_yaml(root, province):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, seed_root):
-    out = tmp_path_factory.mktemp("out") / "output"
-    code, stdout, stderr = run_cli("--root", str(seed_root), "--out", str(out), "--today",
-                                   "2026-06-15")
-    assert code == 0, stderr
-    return out
+def built(seed_output):
+    return seed_output
 
 
 def read(out, path):

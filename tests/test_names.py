@@ -3,7 +3,7 @@ cannot go stale; ordinary names and links inside the site still work."""
 
 import pytest
 
-from conftest import copy_site, run_cli
+from conftest import copy_site
 from erjian.errors import SiteError
 from erjian.resolve import resolve
 from erjian.schema import SITE_PATHS
@@ -11,12 +11,8 @@ from erjian.validate import read_site
 
 
 @pytest.fixture(scope="module")
-def seed_build(tmp_path_factory, seed_root):
-    out = tmp_path_factory.mktemp("names") / "out"
-    code, _, stderr = run_cli("--root", str(seed_root), "--out", str(out), "--today",
-                              "2026-06-15")
-    assert code == 0, stderr
-    return seed_root, out
+def seed_build(seed_root, seed_output):
+    return seed_root, seed_output
 
 
 def test_every_top_level_name_the_build_writes_is_reserved_or_a_province(seed_build):

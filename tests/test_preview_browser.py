@@ -14,9 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser_support import DESKTOP, free_port, launch
+from browser_support import DESKTOP, browser, free_port  # noqa: F401 (fixture)
 from conftest import ROOT, copy_site, run_cli
 
 PAGE = "/xinjiang/tacheng/jidian/"
@@ -90,13 +89,6 @@ def preview(tmp_path_factory):
     with preview_server(site, log, free_port()) as origin:
         yield origin, site, log, published
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 class Opened:
@@ -182,44 +174,31 @@ def follows(opened, site, relative, change, marker, gone=None):
     assert view.problems == []
 
 
-def test_region_yaml_edit_reloads_the_open_page(preview, opened):
+EDITS = {
+    "region YAML": ("regions/xinjiang/tacheng.yaml",
+                    lambda text: text + "note: 预览中的地区说明。\n", "预览中的地区说明", None),
+    "province YAML": ("regions/xinjiang/province.yaml",
+                      replacing("按往年五月下旬周末的惯例录入", "预览中的省级考试说明"),
+                      "预览中的省级考试说明", "按往年五月下旬周末的惯例录入"),
+    "notice": ("content/notices/2026-xinjiang-eid-al-adha.md",
+               replacing("正值二建阅卷期", "预览中的通知标题"), "预览中的通知标题",
+               "正值二建阅卷期"),
+    "guide text": ("content/guide/05-why-wait.md",
+                   lambda text: text + "\n预览中的指南段落。\n", "预览中的指南段落", None),
+    "template": ("templates/guide.html",
+                 lambda text: re.sub(r"(<h1[^>]*>)", r"<p>预览中的模板文字</p>\1", text,
+                                     count=1), "预览中的模板文字", None),
+    "calendar": ("calendars/xinjiang/2026.yaml",
+                 replacing("- name: 古尔邦节", "- name: 预览中的假日"),
+                 "预览中的假日（2026年，新疆地方假日）", None),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_an_edit_reloads_the_open_page(preview, opened, kind):
     _, site, _, _ = preview
-    follows(opened, site, "regions/xinjiang/tacheng.yaml",
-            lambda text: text + "note: 预览中的地区说明。\n", "预览中的地区说明")
-
-
-def test_province_yaml_edit_reloads_the_open_page(preview, opened):
-    _, site, _, _ = preview
-    follows(opened, site, "regions/xinjiang/province.yaml",
-            replacing("按往年五月下旬周末的惯例录入", "预览中的省级考试说明"),
-            "预览中的省级考试说明", gone="按往年五月下旬周末的惯例录入")
-
-
-def test_notice_edit_reloads_the_open_page(preview, opened):
-    _, site, _, _ = preview
-    follows(opened, site, "content/notices/2026-xinjiang-eid-al-adha.md",
-            replacing("正值二建阅卷期", "预览中的通知标题"), "预览中的通知标题",
-            gone="正值二建阅卷期")
-
-
-def test_guide_text_edit_reloads_the_open_page(preview, opened):
-    _, site, _, _ = preview
-    follows(opened, site, "content/guide/05-why-wait.md",
-            lambda text: text + "\n预览中的指南段落。\n", "预览中的指南段落")
-
-
-def test_template_edit_reloads_the_open_page(preview, opened):
-    _, site, _, _ = preview
-    follows(opened, site, "templates/guide.html",
-            lambda text: re.sub(r"(<h1[^>]*>)", r"<p>预览中的模板文字</p>\1", text, count=1),
-            "预览中的模板文字")
-
-
-def test_calendar_edit_reloads_the_open_page(preview, opened):
-    _, site, _, _ = preview
-    follows(opened, site, "calendars/xinjiang/2026.yaml",
-            replacing("- name: 古尔邦节", "- name: 预览中的假日"),
-            "预览中的假日（2026年，新疆地方假日）")
+    relative, change, marker, gone = EDITS[kind]
+    follows(opened, site, relative, change, marker, gone=gone)
 
 
 def test_stylesheet_edit_is_applied_without_reloading(preview, opened):
