@@ -181,7 +181,9 @@ ESTIMATE = Schema("estimate", {
                                    "review (复核) can be requested.", minimum=1,
                                    maximum=MAX_REVIEW_WORKING_DAYS,
                                    default=DEFAULT_REVIEW_WORKING_DAYS),
-    "basis": Text("Why these numbers differ from the default (shown on the methodology page).",
+    "basis": Text("Why these numbers differ from the default (shown on the methodology page); "
+                  "required in a region whose window differs from its province's, and shown "
+                  "on that region's pages.",
                   multiline=True),
 }, build=lambda v: Estimate(**v), cross_check=_check_estimate,
    help="Parameters of the release estimate.")

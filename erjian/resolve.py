@@ -67,6 +67,14 @@ class Region:
     def path(self) -> str:
         return f"{self.province.slug}/{self.slug}/"
 
+    @property
+    def estimate_differs(self) -> bool:
+        """Whether its release window is counted differently from its province's."""
+        own, province = self.estimate, self.province.estimate
+        return ((own.min_working_days, own.max_working_days, own.review_working_days)
+                != (province.min_working_days, province.max_working_days,
+                    province.review_working_days))
+
 
 @dataclass(frozen=True)
 class Announcement:
@@ -95,6 +103,7 @@ def resolve(site: SiteInput) -> ResolvedSite:
     regions = _resolve_regions(site, problems)
     _check_layers(site, regions, problems)
     _check_links(site, regions, problems)
+    _check_estimate_reasons(site, regions, problems)
     by_key = {r.key: r for r in regions}
     notices_by_region, announcements = _attach_notices(site, regions, by_key, problems)
     errors = site.errors + [p for p in problems if p.severity == "error"]
@@ -189,6 +198,24 @@ def _check_layers(site: SiteInput, regions: list[Region], problems: list[Problem
                 problems.append(Problem(owner.file, None, "calendar_layers",
                                         f"calendar layer '{layer}' does not exist",
                                         "known layers: " + ", ".join(sorted(site.layers))))
+
+
+def _check_estimate_reasons(site: SiteInput, regions: list[Region],
+                            problems: list[Problem]) -> None:
+    """A region whose window differs from its province's says why: its pages show the
+    reason beside the window, so that a reader sees why the dates differ."""
+    for region in regions:
+        if sets_own(region, "estimate") and region.estimate_differs \
+                and not region.estimate.basis:
+            e, p = region.estimate, region.province.estimate
+            problems.append(Problem(
+                region.file, line_in_file(site.root / region.file, "estimate"), "estimate",
+                f"the estimate ({e.min_working_days}–{e.max_working_days} working days, "
+                f"review {e.review_working_days}) differs from {region.province.name}'s "
+                f"({p.min_working_days}–{p.max_working_days}, review "
+                f"{p.review_working_days}) without a reason",
+                "add estimate.basis: one sentence, in Chinese, on why this region's scores "
+                "come earlier or later (it is shown on the region's pages)"))
 
 
 def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:

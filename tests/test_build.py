@@ -261,3 +261,33 @@ def test_after_the_cycle_the_page_says_what_to_do_next(site, tmp_path):
     html = read(out, "guangdong/meizhou/kuangye/index.html")
     assert "估算窗口已过" in html and "2027年考试日期本站尚未收录" in html
     assert json.loads(read(out, "api/regions.json"))["records"][0]["release"]["status"] == "past"
+
+
+def test_a_region_with_its_own_window_says_why(site, tmp_path):
+    path = site / "regions" / "xinjiang" / "tacheng.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "estimate:\n  min_working_days: 50\n  max_working_days: 70\n",
+                    encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), "--today",
+                              "2026-06-15")
+    assert code == 1
+    assert "regions/xinjiang/tacheng.yaml:3: [estimate]" in stderr
+    assert "without a reason" in stderr and "estimate.basis" in stderr
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "  basis: 塔城地区考生的试卷集中到乌鲁木齐阅卷，往年出分较晚。\n",
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")[0] == 0
+    guide = read(out, "xinjiang/tacheng/jidian/index.html")
+    assert "本地区另行估算" in guide and "集中到乌鲁木齐阅卷" in guide
+    assert "估算与全省其他地区不同" in guide
+    assert "集中到乌鲁木齐阅卷" in read(out, "xinjiang/tacheng/index.html")
+    other = read(out, "xinjiang/kashi/jidian/index.html") if (
+        out / "xinjiang/kashi/jidian/index.html").exists() else read(
+        out, "shanghai/songjiang/kuangye/index.html")
+    assert "本地区另行估算" not in other and "集中到乌鲁木齐阅卷" not in other
+
+
+def test_province_page_names_the_exam_plainly(built):
+    page = read(built, "anhui/index.html")
+    assert "年度考试" not in page and "2026年二级建造师考试" in page
