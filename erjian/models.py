@@ -338,9 +338,26 @@ def _check_notice(values, ctx, data):
     if values["release_date"] and values["kind"] != "release":
         ctx.error(data.line_of("release_date"), "release_date",
                   "only a notice of kind 'release' can carry a release_date")
-    if values["kind"] == "release" and values["release_date"] and not values["exam_year"]:
+    if values["kind"] == "release":
+        _check_release_notice(values, ctx, data)
+
+
+def _check_release_notice(values, ctx, data):
+    """A release notice confirms a date on every page it names, so it must carry the date,
+    the exam it is for and the official notice that says so."""
+    if not values["release_date"]:
+        ctx.error(data.line_of("kind"), "release_date",
+                  "a release notice must give the release_date the official notice states",
+                  "add 'release_date: YYYY-MM-DD'; a notice that only says scores will come "
+                  "soon is kind 'general'")
+    elif not values["exam_year"]:
         ctx.error(data.line_of("release_date"), "exam_year",
                   "a release notice with a release_date must say which exam_year it is for")
+    source = values["source"]
+    if source is None or not source.url:
+        ctx.error(data.line_of("source") if source else data.line_of("kind"), "source.url",
+                  "a release notice must name the official notice it reports: source.title "
+                  "and source.url", "copy the notice's title and its https:// address")
 
 
 NOTICE = Schema("notice", {

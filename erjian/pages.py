@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import models as m
+from .errors import Problem, SiteError
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
 from .limits import WINDOW_YEARS
@@ -31,6 +32,28 @@ class RegionView:
         return [m.SPECIALTIES[code] for code in self.region.specialties]
 
 
+def future_releases(site: ResolvedSite, today: dt.date) -> list[Problem]:
+    """Release notices dated after the build date: the pages would call a release that has
+    not happened 'confirmed by an official notice'."""
+    return [Problem(notice.file, _front_matter_line(site.input.root / notice.file,
+                                                    "release_date"), "release_date",
+                    f"{notice.release_date.isoformat()} is after the build date "
+                    f"{today.isoformat()}: a release notice records scores that have been "
+                    "released", "until that day keep the notice as kind 'general' (the "
+                    "estimate stays on the pages), or check the date")
+            for notice in site.input.notices
+            if notice.kind == "release" and notice.release_date
+            and notice.release_date > today]
+
+
+def _front_matter_line(path, key: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return None
+    return next((n for n, line in enumerate(lines, 1) if line.startswith(f"{key}:")), None)
+
+
 class Planner:
     """Computes every region's schedule on ``today``, sharing calendars and cycles.
     Calendars are kept in ``memo`` between runs, keyed by the data and library versions
@@ -38,6 +61,9 @@ class Planner:
 
     def __init__(self, site: ResolvedSite, today: dt.date, memo: Memo = NO_MEMO):
         self.site, self.today, self.memo = site, today, memo
+        future = future_releases(site, today)
+        if future:
+            raise SiteError(future)
         inputs = site.input
         years = [e.year for r in site.regions for e in r.exams]
         # Every schedule is counted from an exam's last day or an announced release date.

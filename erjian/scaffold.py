@@ -11,6 +11,7 @@ from .divisions import MUNICIPALITIES as MUNICIPALITY_CODES, PROVINCES, division
 from .load import load_yaml
 from .models import LEVELS
 from .resolve import derive_slug
+from .validate import PLACEHOLDER
 
 MUNICIPALITIES = {PROVINCES[code][0] for code in MUNICIPALITY_CODES}
 
@@ -62,13 +63,13 @@ def new_region(root: Path, province: str, name: str, level: str | None = None) -
     return path
 
 
-def new_notice(root: Path, title: str, today: dt.date, slug: str | None = None,
+def new_notice(root: Path, title: str | None, today: dt.date, slug: str | None = None,
                kind: str = "general", provinces: tuple = (), regions: tuple = ()) -> Path:
     if not provinces and not regions:
         raise ScaffoldError("name at least one --province or --region the notice applies to")
     folder = Path(root) / "content" / "notices"
     folder.mkdir(parents=True, exist_ok=True)
-    base = slug or f"{today.isoformat()}-{derive_slug(title) or 'notice'}"[:60]
+    base = slug or f"{today.isoformat()}-{title and derive_slug(title) or 'notice'}"[:60]
     base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")
     path, n = folder / f"{base}.md", 2
     while path.exists():
@@ -80,10 +81,16 @@ def new_notice(root: Path, title: str, today: dt.date, slug: str | None = None,
         targets += f"provinces: [{', '.join(provinces)}]\n"
     if regions:
         targets += f"regions: [{', '.join(regions)}]\n"
-    release = ("exam_year: %d\nrelease_date: %s   # the date scores are released\n"
-               % (today.year, today.isoformat())) if kind == "release" else ""
+    release = (f"exam_year: {today.year}\n"
+               f"release_date: {PLACEHOLDER}YYYY-MM-DD   # as the official notice states it\n"
+               ) if kind == "release" else ""
     path.write_text(
-        f"---\ntitle: {_yaml_text(title)}\ndate: {today.isoformat()}\nkind: {kind}\n{targets}{release}"
-        "source:\n  title: 官方通知的标题\n  # url: https://...\n---\n"
-        "用自己的话概括通知要点：什么事、什么时间、考生要做什么。\n", encoding="utf-8")
+        f"---\n# Every {PLACEHOLDER} must be replaced before the site builds.\n"
+        f"title: {_yaml_text(title or PLACEHOLDER + '通知标题')}\n"
+        f"date: {today.isoformat()}\nkind: {kind}\n"
+        f"{targets}{release}"
+        f"source:\n  title: {PLACEHOLDER}官方通知的标题\n"
+        f"  url: {PLACEHOLDER}https://官方通知的网址\n---\n"
+        f"{PLACEHOLDER}用自己的话概括通知要点：什么事、什么时间、考生要做什么。\n",
+        encoding="utf-8")
     return path

@@ -541,6 +541,37 @@ def _read_calendars(folder: Path, show, problems):
     return layers, years
 
 
+PLACEHOLDER = "【待填写】"
+
+
+def placeholders(loaded: Loaded) -> list[Problem]:
+    """Every value or body line that still holds a scaffold's placeholder (``new notice``
+    writes 【待填写】 wherever a person must supply a fact)."""
+    found: list[Problem] = []
+
+    def walk(data, path: str) -> None:
+        if isinstance(data, LineDict):
+            for key, value in data.items():
+                field = f"{path}.{key}" if path else str(key)
+                if isinstance(value, str) and PLACEHOLDER in value:
+                    found.append(_placeholder(loaded, data.line_of(key), field))
+                else:
+                    walk(value, field)
+
+    walk(loaded.data, "")
+    for offset, line in enumerate(loaded.body.splitlines()):
+        if PLACEHOLDER in line:
+            found.append(_placeholder(loaded, loaded.body_line + offset, "body"))
+    return found
+
+
+def _placeholder(loaded: Loaded, line: int, field: str) -> Problem:
+    return Problem(loaded.display, line, field,
+                   f"still holds the placeholder {PLACEHOLDER} written by 'new notice'",
+                   "replace it with the fact from the official notice (and delete the "
+                   "marker); the notice cannot be published until then")
+
+
 def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
     notices: list[m.Notice] = []
     if not folder.is_dir():
@@ -552,6 +583,10 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
             problems.append(problem)
             continue
         loaded = show.markdown(path)
+        left = placeholders(loaded)
+        if left:
+            problems.extend(left)
+            continue
         values = _check(m.NOTICE, loaded, problems, show.reviewed)
         if values is None:
             continue

@@ -177,19 +177,20 @@ def test_release_notice_confirms_the_date(site, tmp_path):
     (site / "content" / "notices" / "2026-anhui-release.md").write_text(
         "---\ntitle: 安徽省2026年二级建造师成绩发布\ndate: 2026-08-10\nkind: release\n"
         "provinces: [anhui]\nexam_year: 2026\nrelease_date: 2026-08-12\n"
-        "source:\n  title: 关于2026年度二级建造师考试成绩发布的通知\n---\n成绩已发布。\n",
+        "source:\n  title: 关于2026年度二级建造师考试成绩发布的通知\n"
+        "  url: https://www.apta.gov.cn/news/2026-release.html\n---\n成绩已发布。\n",
         encoding="utf-8")
     out = tmp_path / "out"
-    assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-08-11")[0] == 0
+    assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-08-12")[0] == 0
     records = json.loads(read(out, "api/regions.json"))["records"]
     maanshan = next(r for r in records if r["region"]["slug"] == "maanshan")
     other = next(r for r in records if r["region"]["slug"] == "songjiang")
     assert maanshan["release"]["announced_date"] == "2026-08-12"
-    assert maanshan["release"]["status"] == "announced"
+    assert maanshan["release"]["status"] == "past"   # released on the build date
     assert maanshan["review"]["opens"] == "2026-08-12" and not maanshan["review"]["estimated"]
     assert other["release"]["announced_date"] is None
     html = read(out, "anhui/maanshan/kuangye/index.html")
-    assert "2026年8月12日" in html and "已公布日期" in html and "发布日期已由官方通知确认" in html
+    assert "2026年8月12日" in html and "发布日期已由官方通知确认" in html
 
 
 def test_broken_region_file_fails_and_leaves_output_as_it_was(site, tmp_path):

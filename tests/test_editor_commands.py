@@ -89,17 +89,68 @@ def test_new_district_of_a_municipality(site):
     assert data["level"] == "municipal_district"
 
 
-def test_new_notice_is_dated_today_and_valid(site, tmp_path):
+def test_new_notice_cannot_publish_until_its_placeholders_are_replaced(site, tmp_path):
     code, stdout, _ = run_cli("--root", str(site), "new", "notice", "--title",
                               "新疆成绩发布: 通知", "--province", "xinjiang", "--kind", "release")
     assert code == 0
-    path = site / stdout.split("created ", 1)[1].strip()
-    front = yaml.safe_load(path.read_text("utf-8").split("---")[1])
-    assert front["date"] == dt.date.today() and front["title"] == "新疆成绩发布: 通知"
+    relative = stdout.split("created ", 1)[1].strip()
+    path = site / relative
+    text = path.read_text("utf-8")
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["title"] == "新疆成绩发布: 通知"
     assert front["provinces"] == ["xinjiang"] and front["kind"] == "release"
-    assert run_cli("--root", str(site), "--out", str(tmp_path / "out"))[0] == 0
+    lines = text.splitlines()
+    def line_of(prefix):
+        return next(n for n, line in enumerate(lines, 1) if line.lstrip().startswith(prefix))
+
+    code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"),
+                              "--today", "2026-08-20")
+    assert code == 1 and not (tmp_path / "out").exists()
+    for field, prefix in (("release_date", "release_date:"), ("source.title", "title: 【"),
+                          ("source.url", "url:")):
+        assert f"{relative}:{line_of(prefix)}: [{field}] still holds the placeholder" in stderr
+    assert f"[body] still holds the placeholder" in stderr
+    assert run_cli("--root", str(site), "check", "--today", "2026-08-20")[0] == 1
+
+    filled = (text.replace("release_date: 【待填写】YYYY-MM-DD", "release_date: 2026-08-12")
+              .replace("title: 【待填写】官方通知的标题", "title: 关于2026年二建成绩发布的通知")
+              .replace("url: 【待填写】https://官方通知的网址",
+                       "url: https://www.xjrsks.com.cn/notice.html")
+              .replace("【待填写】用自己的话概括通知要点：什么事、什么时间、考生要做什么。",
+                       "成绩已于8月12日公布。"))
+    path.write_text(filled, encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"),
+                              "--today", "2026-08-20")
+    assert code == 0, stderr
     code, _, stderr = run_cli("--root", str(site), "new", "notice", "--title", "x")
     assert code == 1 and "--province" in stderr
+
+
+def test_a_release_notice_needs_its_date_and_official_source(site, tmp_path):
+    notice = site / "content" / "notices" / "release.md"
+    notice.write_text("---\ntitle: 新疆成绩发布\ndate: 2026-08-12\nkind: release\n"
+                      "provinces: [xinjiang]\nexam_year: 2026\n---\n已发布。\n",
+                      encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), "--today",
+                              "2026-08-20")
+    assert code == 1
+    assert "content/notices/release.md:4: [release_date] a release notice must give" in stderr
+    assert "[source.url] a release notice must name the official notice" in stderr
+
+
+def test_a_release_date_after_the_build_date_is_refused(site, tmp_path):
+    notice = site / "content" / "notices" / "release.md"
+    notice.write_text("---\ntitle: 新疆成绩发布\ndate: 2026-08-01\nkind: release\n"
+                      "provinces: [xinjiang]\nexam_year: 2026\nrelease_date: 2026-08-12\n"
+                      "source:\n  title: 关于成绩发布的通知\n"
+                      "  url: https://www.xjrsks.com.cn/n.html\n---\n已发布。\n",
+                      encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), "--today",
+                              "2026-08-11")
+    assert code == 1
+    assert "content/notices/release.md:7: [release_date] 2026-08-12 is after" in stderr
+    assert run_cli("--root", str(site), "--out", str(tmp_path / "o"), "--today",
+                   "2026-08-12")[0] == 0
 
 
 def test_build_ends_with_one_summary_line(site, tmp_path):

@@ -77,8 +77,9 @@ def test_incremental_result_equals_a_clean_build_after_many_changes(site, tmp_pa
         lambda: (site / "regions/guangdong/meizhou.yaml").write_text(
             "name: 梅州市\nlevel: prefecture_city\nspecialties: [kuangye]\n", encoding="utf-8"),
         lambda: (site / "content/notices/2026-anhui-release.md").write_text(
-            "---\ntitle: 安徽成绩发布\ndate: 2026-08-10\nkind: release\nprovinces: [anhui]\n"
-            "exam_year: 2026\nrelease_date: 2026-08-12\n---\n已发布。\n", encoding="utf-8"),
+            "---\ntitle: 安徽成绩发布\ndate: 2026-06-12\nkind: release\nprovinces: [anhui]\n"
+            "exam_year: 2026\nrelease_date: 2026-06-12\nsource:\n  title: 关于成绩发布的通知\n"
+            "  url: https://www.apta.gov.cn/n.html\n---\n已发布。\n", encoding="utf-8"),
         lambda: (site / "regions/shanghai/songjiang.yaml").unlink(),
         lambda: shutil.rmtree(site / "regions/anhui"),
         lambda: (site / "content/guide/30-problems.md").write_text(

@@ -80,10 +80,11 @@ def test_exam_in_a_projected_islamic_year_counts_the_eid(tmp_path):
 
 def test_release_announced_on_the_last_day_builds(tmp_path):
     notice = ("---\ntitle: 成绩发布\ndate: 2026-08-10\nkind: release\nprovinces: [anhui]\n"
-              f"exam_year: 2026\nrelease_date: {LAST}-12-31\n---\n成绩已发布。\n")
+              f"exam_year: 2026\nrelease_date: {LAST}-12-31\nsource:\n  title: 关于成绩发布的通知\n"
+              "  url: https://www.apta.gov.cn/n.html\n---\n成绩已发布。\n")
     site = site_with_exam(tmp_path, "anhui", 2026, ["2026-05-23", "2026-05-24"],
                           notice=notice)
-    code, stderr = build(site, tmp_path, "2026-06-15")
+    code, stderr = build(site, tmp_path, f"{LAST}-12-31")
     assert code == 0, stderr
     assert record(tmp_path, "maanshan")["review"]["opens"] == f"{LAST}-12-31"
 

@@ -109,9 +109,10 @@ def test_calendar_uids_survive_an_announcement(site, tmp_path):
     run_cli("--root", str(site), "--out", str(before), "--today", "2026-06-15")
     (site / "content/notices/r.md").write_text(
         "---\ntitle: 发布\ndate: 2026-08-10\nkind: release\nprovinces: [anhui]\nexam_year: 2026\n"
-        "release_date: 2026-08-12\n---\n已发布。\n", encoding="utf-8")
+        "release_date: 2026-08-12\nsource:\n  title: 关于成绩发布的通知\n"
+        "  url: https://www.apta.gov.cn/n.html\n---\n已发布。\n", encoding="utf-8")
     after = tmp_path / "after"
-    run_cli("--root", str(site), "--out", str(after), "--today", "2026-06-15")
+    assert run_cli("--root", str(site), "--out", str(after), "--today", "2026-08-20")[0] == 0
     old, new = uids_and_statuses(before), uids_and_statuses(after)
     assert set(old) == set(new)
     release_uid = next(uid for uid in new if "-release." in uid)
