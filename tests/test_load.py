@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from conftest import ROOT
-from erjian.load import LineDict, excerpt, load_markdown, load_yaml, parse_yaml
+from erjian.load import (LineDict, display_width, excerpt, load_markdown, load_yaml, parse_yaml,
+                         show_line)
 
 
 def test_mapping_and_list_items_know_their_lines():
@@ -165,11 +166,13 @@ def test_excerpt_keeps_one_line_and_shows_hidden_characters_as_escapes():
     assert excerpt("x" * 100, 10) == "x" * 10 + "…"
 
 
-def test_a_parse_error_quotes_nothing_of_the_other_lines():
+def test_a_parse_error_quotes_the_offending_line_and_no_other():
     text = "secret-one: 1\nsecret-two: [2\nsecret-three: 3\n"
     data, problem = parse_yaml(text, "p.yaml")
-    assert data is None and problem.line is not None
-    assert "secret" not in problem.message + (problem.hint or "")
+    assert data is None and problem.line == 2
+    shown = problem.message + (problem.hint or "")
+    assert "secret-two: [2" in shown
+    assert "secret-one" not in shown and "secret-three" not in shown
 
 
 # --- files that are not ordinary files ------------------------------------------------------
@@ -234,3 +237,119 @@ def test_a_huge_file_is_read_only_up_to_the_limit(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr[-500:]
     assert "is 4,294,967,296 bytes, over the 1,000,000-byte limit" in result.stdout
+
+
+
+# --- YAML syntax errors in an editor's words ------------------------------------------------
+
+def syntax_error(text):
+    data, problem = parse_yaml(text, "r.yaml")
+    assert data is None and problem is not None
+    return problem
+
+
+def caret_column(problem) -> int:
+    """The display column (0-based, after the four-space indent) of the caret."""
+    shown, caret = problem.message.split("\n")[1:3]
+    assert caret.strip() == "^" and shown.startswith("    ")
+    return len(caret) - 1 - 4
+
+
+def test_full_width_colon_is_named_on_its_own_line_with_the_fix():
+    problem = syntax_error("name: 塔城地区\nlevel： prefecture\nslug: tacheng\n")
+    assert problem.line == 2
+    assert "full-width colon '：'" in problem.message and "'level'" in problem.message
+    assert "'level: prefecture'" in problem.hint
+    assert problem.message.split("\n")[1] == "    level： prefecture"
+    assert caret_column(problem) == len("level")
+
+
+def test_caret_counts_chinese_characters_as_two_columns():
+    problem = syntax_error("name：塔城地区\nlevel: prefecture\n")
+    assert problem.line == 1 and caret_column(problem) == 4
+    problem = syntax_error("name: 塔城地区\nnote: 时间: 8点\n")
+    assert problem.line == 2 and "second ': '" in problem.message
+    assert caret_column(problem) == display_width("note: 时间")
+    assert "'note: \"时间: 8点\"'" in problem.hint
+
+
+def test_full_width_space_as_indentation_and_after_a_colon():
+    problem = syntax_error("local_office:\n\u3000\u3000name: 塔城\n  url: https://x.gov.cn/\n")
+    assert problem.line == 2 and "indented with a full-width space (U+3000)" in problem.message
+    problem = syntax_error("name:\u3000塔城地区\nlevel: prefecture\n")
+    assert problem.line == 1 and "full-width space (U+3000) follows the colon" in problem.message
+    assert "'name: 塔城地区'" in problem.hint
+
+
+def test_curly_quotes_are_named():
+    problem = syntax_error("name: “塔城: 地区”\nlevel: prefecture\n")
+    assert problem.line == 1 and "curly quote '“'" in problem.message
+    problem = syntax_error("name: '塔城地区’\nlevel: prefecture\n")
+    assert problem.line == 1 and "closes with the curly quote '’'" in problem.message
+    assert "'name: '塔城地区''" in problem.hint
+
+
+def test_no_space_after_a_colon_is_named_only_when_it_breaks_the_file():
+    assert parse_yaml("level:prefecture\n", "r.yaml") == ("level:prefecture", None)
+    assert parse_yaml("url: https://x.gov.cn/a:b\n", "r.yaml")[1] is None
+    problem = syntax_error("name:塔城地区\nlevel: prefecture\n")
+    assert problem.line == 1 and "no space after the colon of 'name'" in problem.message
+
+
+def test_a_line_without_its_colon_is_named_not_the_line_after_it():
+    problem = syntax_error("name: 塔城地区\nlevel prefecture\nslug: tacheng\n")
+    assert problem.line == 2 and "no ':' after its key" in problem.message
+    assert "'level: prefecture'" in problem.hint
+
+
+def test_a_key_indented_under_a_finished_value_names_both_lines():
+    problem = syntax_error("name: 塔城地区\n  level: prefecture\n")
+    assert problem.line == 2
+    assert "indented further than the line above" in problem.message
+    assert "line 1" in problem.message
+
+
+def test_unclosed_brackets_and_quotes_are_named_where_they_open():
+    problem = syntax_error("name: a\ndays: [2026-05-23, 2026-05-24\nslug: b\n")
+    assert problem.line == 2 and "'[' opened here is not closed" in problem.message
+    assert caret_column(problem) == len("days: ")
+    problem = syntax_error("name: a\nauth: {title: x\nslug: b\n")
+    assert problem.line == 2 and "'{' opened here is not closed with '}'" in problem.message
+    problem = syntax_error("name: a\nnote: \"没有结束\nslug: b\n")
+    assert problem.line == 2 and "quote \" opened here is never closed" in problem.message
+
+
+def test_list_items_out_of_line():
+    problem = syntax_error("exams:\n  - year: 2026\n   - year: 2027\n")
+    assert problem.line == 3 and "does not line up with the one on line 2" in problem.message
+
+
+def test_other_parser_problems_in_plain_words():
+    assert "after the value" in syntax_error("name: \"塔城\" 地区\n").message
+    assert "cannot start with '@'" in syntax_error("a: 1\nb: @x\n").message
+    assert "second document" in syntax_error("a: 1\n---\nb: 2\n").message
+    problem = syntax_error("a: !!python/object/apply:os.system ['echo hi']\n")
+    assert "python/object/apply" in problem.message and "not allowed" in problem.message
+
+
+def test_chinese_text_in_a_block_scalar_is_not_taken_for_a_slip():
+    text = "note: |\n  \u3000\u3000注意：请按时查询。\nlevel prefecture\nslug: t\n"
+    problem = syntax_error(text)
+    assert problem.line == 3 and "no ':' after its key" in problem.message
+
+
+def test_a_slip_in_front_matter_names_its_line_in_the_file(tmp_path):
+    path = tmp_path / "n.md"
+    path.write_text("---\ntitle: 通知\nkind： general\ndate: 2026-08-10\n---\n正文\n",
+                    encoding="utf-8")
+    problem = load_markdown(path, "n.md").problem
+    assert problem.line == 3 and "full-width colon" in problem.message
+
+
+def test_show_line_trims_long_lines_and_escapes_hidden_characters():
+    shown, caret = show_line("x" * 200 + ":" + "y" * 200, 200).split("\n")
+    assert shown.startswith("    …") and shown.endswith("…") and len(shown) <= 4 + 82
+    assert shown[len(caret) - 1] == ":"
+    shown, caret = show_line("a\u202eb: c", 3).split("\n")
+    assert shown == "    a\\u202eb: c" and "\u202e" not in shown
+    assert caret == " " * (4 + len("a\\u202eb")) + "^"
