@@ -1,9 +1,16 @@
 """Warnings: input that is legal but suspect. ``python build.py check`` reports them with the
-errors; ``--strict`` makes them fail the run (what a site repository's CI should use)."""
+errors; ``--strict`` makes the ones missing from the reviewed baseline fail the run (what a
+site repository's CI should use; see erjian/policy.py).
+
+Each warning is found as a :class:`Finding`: the problem as shown to the editor plus a
+``kind`` and a ``subject`` that say what it is about in words that survive unrelated edits
+(a link's address, an exam's year), never a line number or a list position."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, SiteError
@@ -19,8 +26,33 @@ def _line(root: Path, file: str, *path) -> int | None:
     return line_in_file(Path(root) / file, *path)
 
 
-def _warn(file, line, field, message, hint) -> Problem:
-    return Problem(file, line, field, message, hint, severity="warning")
+@dataclass(frozen=True)
+class Finding:
+    """One problem with what it is about: ``kind`` names the check (``unverified-link``,
+    ``unsourced-exam``, ``no-specialties``, ``projected-year``, ``input`` for the loader's
+    warnings, ``error`` for errors); ``subject`` identifies the thing checked."""
+
+    problem: Problem
+    kind: str
+    subject: str
+
+
+def _warn(file, line, field, message, hint, kind: str, subject) -> Finding:
+    return Finding(Problem(file, line, field, message, hint, severity="warning"), kind,
+                   str(subject))
+
+
+def normalised(text: str | None) -> str:
+    """A field path or message without list positions and numbers, for matching a problem
+    across edits that only move it ("authorities[2].verified" -> "authorities[].verified")."""
+    text = re.sub(r"\[\d+\]", "[]", text or "")
+    return re.sub(r"\d+", "#", " ".join(text.split()))
+
+
+def generic(problem: Problem) -> Finding:
+    """A problem found elsewhere (the loader, the validator), keyed on its message."""
+    kind = "error" if problem.severity == "error" else "input"
+    return Finding(problem, kind, normalised(problem.message))
 
 
 def stale_links(root: Path, owners, today: dt.date):
@@ -35,7 +67,7 @@ def stale_links(root: Path, owners, today: dt.date):
             yield _warn(owner.file, _line(root, owner.file, "authorities", index),
                         f"authorities[{index + 1}].verified", f"link to {authority.name} {age}",
                         "open it, check it is the official site, and set 'verified' to "
-                        "today's date")
+                        "today's date", "unverified-link", authority.url)
 
 
 def unsourced_exams(root: Path, owners):
@@ -47,7 +79,8 @@ def unsourced_exams(root: Path, owners):
                 yield _warn(owner.file, _line(root, owner.file, "exams", index),
                             f"exams[{index + 1}].source",
                             f"the {exam.year} exam days have no source",
-                            "add 'source' with the title (and address) of the exam notice")
+                            "add 'source' with the title (and address) of the exam notice",
+                            "unsourced-exam", exam.year)
 
 
 def regions_without_specialties(root: Path, regions):
@@ -55,7 +88,8 @@ def regions_without_specialties(root: Path, regions):
         if not region.specialties:
             yield _warn(region.file, _line(root, region.file, "name"), "specialties",
                         f"{region.name} has no specialties, so it gets no guide page",
-                        "list its specialties, or remove the empty 'specialties' override")
+                        "list its specialties, or remove the empty 'specialties' override",
+                        "no-specialties", region.name)
 
 
 def projected_years(views):
@@ -72,11 +106,11 @@ def projected_years(views):
                             "projected and the dates that depend on it are shown as "
                             "provisional",
                             f"add calendars/{basis.layer}/{basis.year}.yaml once the official "
-                            "arrangement is published")
+                            "arrangement is published", "projected-year", basis.year)
 
 
-def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
-    """Warnings about one province and its regions."""
+def province_findings(site, province, views, today: dt.date) -> list[Finding]:
+    """Warnings about one province and its regions, each with what it is about."""
     root = site.input.root
     regions = [v.region for v in views]
     owners = [province, *regions]
@@ -84,20 +118,36 @@ def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
             *regions_without_specialties(root, regions), *projected_years(views)]
 
 
+def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
+    """Warnings about one province and its regions."""
+    return [f.problem for f in province_findings(site, province, views, today)]
+
+
 def unique(problems: list[Problem]) -> list[Problem]:
     """Each problem once (the same projected year is found by every province using it)."""
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field or "", p.message))
 
 
-def run_checks(root: Path, today: dt.date) -> list[Problem]:
-    """Every error and warning of the site, without writing anything."""
+def unique_findings(findings: list[Finding]) -> list[Finding]:
+    """Each problem once, in the order of :func:`unique`."""
+    by_problem = {f.problem: f for f in findings}
+    return [by_problem[p] for p in unique(list(by_problem))]
+
+
+def find_all(root: Path, today: dt.date) -> list[Finding]:
+    """Every error and warning of the site with what each is about, writing nothing."""
     try:
         site = resolve(read_site(Path(root)))
     except SiteError as exc:
-        return exc.problems
+        return [generic(p) for p in exc.problems]
     planner = Planner(site, today)
-    warnings = list(site.warnings)
+    findings = [generic(p) for p in site.warnings]
     for province in site.provinces:
         views = [planner.view(r) for r in site.regions_by_province[province.slug]]
-        warnings.extend(province_warnings(site, province, views, today))
-    return unique(warnings)
+        findings.extend(province_findings(site, province, views, today))
+    return unique_findings(findings)
+
+
+def run_checks(root: Path, today: dt.date) -> list[Problem]:
+    """Every error and warning of the site, without writing anything."""
+    return [f.problem for f in find_all(root, today)]

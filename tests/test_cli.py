@@ -174,6 +174,47 @@ def test_source_date_epoch_sets_the_date(site, monkeypatch):
     assert code == 0
 
 
+# --- dates are China's, whatever the runner's zone ------------------------------------------
+
+@pytest.mark.parametrize("epoch, day", [
+    ("1781478000", "2026-06-15"),   # 2026-06-14 23:00 UTC = 06-15 07:00 in Beijing
+    ("1781452799", "2026-06-14"),   # 2026-06-14 15:59:59 UTC = 23:59:59 in Beijing
+    ("1781452800", "2026-06-15"),   # 2026-06-14 16:00 UTC = midnight in Beijing
+])
+def test_source_date_epoch_is_read_as_china_time(monkeypatch, epoch, day):
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert build.default_today().isoformat() == day
+
+
+def test_build_at_7am_beijing_is_dated_that_day(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1781478000")   # 2026-06-14 23:00 UTC
+    code, stdout, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    assert "for 2026-06-15" in stdout
+
+
+def test_without_epoch_today_is_the_date_in_shanghai(monkeypatch):
+    import datetime as dt
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = dt.datetime(2026, 6, 14, 23, 0, tzinfo=dt.timezone.utc)   # runner: UTC
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setattr(build.dt, "datetime", Clock)
+    assert build.default_today().isoformat() == "2026-06-15"
+
+
+def test_china_zone_is_utc_plus_8():
+    import datetime as dt
+
+    moment = dt.datetime(2026, 6, 14, 23, 0, tzinfo=dt.timezone.utc)
+    assert moment.astimezone(build.china_zone()).utcoffset() == dt.timedelta(hours=8)
+
+
 # --- other values ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["abc", "70000", "-1", "80.5", ""])
