@@ -28,6 +28,7 @@ import re
 import socket
 import ssl
 import sys
+import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -184,12 +185,25 @@ def request(url: str, settings: Settings) -> Answer:
         response = connection.getresponse()
         title = None
         if 200 <= response.status < 300:
-            body = decoded_body(response.read(TITLE_BYTES),
+            body = decoded_body(read_start(response, settings.timeout),
                                 response.getheader("Content-Encoding"))
             title = page_title(body, response.getheader("Content-Type"))
         return Answer(response.status, response.getheader("Location"), title)
     finally:
         connection.close()
+
+
+def read_start(response, seconds: float) -> bytes:
+    """Up to TITLE_BYTES of the body, whatever arrived within ``seconds`` (a page sent a byte
+    at a time cannot hold a worker for longer)."""
+    deadline, chunks, size = time.monotonic() + seconds, [], 0
+    while size < TITLE_BYTES and time.monotonic() < deadline:
+        chunk = response.read1(TITLE_BYTES - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def visit(url: str, settings: Settings) -> Visit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gzip
 import http.server
 import socket
 import ssl
@@ -26,7 +27,8 @@ from erjian.checks import run_checks
 TODAY = dt.date(2026, 6, 15)
 LOOKALIKE = "www.apta.gov.cn.cx-query.com"
 SERVED = ("ok.test.gov.cn", "gbk.test.gov.cn", "missing.test.gov.cn", "lookalike.test.gov.cn",
-          "hop.test.gov.cn", "www.xjrsks.com.cn", "slow.test.gov.cn", "loop.test.gov.cn")
+          "hop.test.gov.cn", "www.xjrsks.com.cn", "slow.test.gov.cn", "loop.test.gov.cn",
+          "big.test.gov.cn")
 GBK_TITLE = "广东省人力资源和社会保障厅"
 
 
@@ -50,6 +52,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(404, b"<title>404</title>", "text/html")
         elif host == "lookalike.test.gov.cn":
             self.answer(302, b"", "text/html", location=f"https://{LOOKALIKE}/")
+        elif host == "big.test.gov.cn":
+            page = "<title>大页面</title>".encode() + b"x" * 300_000
+            self.answer(200, gzip.compress(page), "text/html; charset=utf-8", gzipped=True)
         elif host == "loop.test.gov.cn":
             self.answer(307, b"", "text/html", location="/again")
         elif host == "slow.test.gov.cn":
@@ -60,8 +65,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(500, b"", "text/plain")
 
-    def answer(self, code, body, content_type, location=None):
+    def answer(self, code, body, content_type, location=None, gzipped=False):
         self.send_response(code)
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if location:
@@ -250,6 +257,24 @@ def test_write_records_only_passing_links_and_check_stops_warning(local_site):
                      if status != "200"}
 
 
+def test_region_files_and_local_offices_are_visited_but_offices_not_recorded(local_site):
+    region = local_site / "regions" / "anhui" / "maanshan.yaml"
+    region.write_text("name: 马鞍山市\nlevel: prefecture_city\nauthorities:\n"
+                      "  - name: 马鞍山市人事考试院\n    url: https://hop.test.gov.cn/\n"
+                      "    role: local\nlocal_office:\n  name: 马鞍山市人事考试院\n"
+                      "  url: https://gbk.test.gov.cn/\n", encoding="utf-8")
+    code, out, _ = run_cli("--root", str(local_site), "verify-links", "--write", "--timeout",
+                           "1", "--today", TODAY.isoformat())
+    assert code == 1
+    rows = rows_by_url(out)
+    assert rows["regions/anhui/maanshan.yaml:5"][1:4] == ["200", "ok", "https://ok.test.gov.cn/"]
+    assert rows["regions/anhui/maanshan.yaml:9"][4] == GBK_TITLE
+    assert ("NOT RECORDED regions/anhui/maanshan.yaml:9: local_office has no 'verified' field"
+            in out)
+    assert region.read_text(encoding="utf-8").splitlines()[5] == f"    verified: {TODAY}"
+    assert "verified" not in region.read_text(encoding="utf-8").split("local_office")[1]
+
+
 def direct_settings(network, timeout=0.5) -> verify.Settings:
     context = ssl.create_default_context(cafile=network["bundle"])
     return verify.Settings(context, (), timeout, network["pins"])
@@ -258,6 +283,11 @@ def direct_settings(network, timeout=0.5) -> verify.Settings:
 def test_an_answer_later_than_the_read_timeout_is_a_timeout(network):
     result = verify.visit("https://slow.test.gov.cn/", direct_settings(network))
     assert (result.status, result.passed) == ("timeout", False)
+
+
+def test_a_large_gzipped_page_gives_its_title(network):
+    result = verify.visit("https://big.test.gov.cn/", direct_settings(network))
+    assert (result.status, result.title, result.passed) == ("200", "大页面", True)
 
 
 def test_redirects_are_bounded(network):
