@@ -66,8 +66,10 @@ browser-deps: node_modules/.installed
 lint-workflows: $(VENV)/.installed-lint
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
+# The suite runs as it does on a workstation even inside GitHub Actions: without
+# GITHUB_ACTIONS, check would answer in annotations and write to the run's job summary.
 test: lint-workflows $(VENV)/.installed-test browser-deps
-	$(PY) -m pytest -q
+	env -u GITHUB_ACTIONS -u GITHUB_STEP_SUMMARY $(PY) -m pytest -q
 
 # Chinese fonts only matter for pictures of pages; readers' devices bring their own.
 screenshots: $(VENV)/.installed-test browser-deps
