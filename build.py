@@ -70,7 +70,7 @@ def date_from_epoch(text: str) -> dt.date:
     """The date in China (Asia/Shanghai) at SOURCE_DATE_EPOCH, a whole number of seconds
     since 1970: 2026-06-14 23:00 UTC is already 2026-06-15 07:00 in Beijing."""
     hint = (f"unset SOURCE_DATE_EPOCH, or set it to a time in the years {supported_years()}, "
-            "e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
+            "e.g. SOURCE_DATE_EPOCH=$(date +%s)")
     if not re.fullmatch(r"[0-9]+", text):
         raise UserError(f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since "
                         "1970-01-01 (digits only)", hint)
