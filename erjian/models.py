@@ -161,6 +161,7 @@ class Estimate:
     max_working_days: int = DEFAULT_MAX_WORKING_DAYS
     review_working_days: int = DEFAULT_REVIEW_WORKING_DAYS
     basis: Optional[str] = None
+    from_history: bool = False
 
 
 def _check_estimate(values, ctx, data):
@@ -185,6 +186,13 @@ ESTIMATE = Schema("estimate", {
                   "required in a region whose window differs from its province's, and shown "
                   "on that region's pages.",
                   multiline=True),
+    "from_history": Boolean("True to take the release window from the province's own record "
+                            "instead of min/max_working_days: the smallest and largest "
+                            "recorded span (working days from an exam's last day to its "
+                            "real release, one per past exam with a 'kind: release' notice) "
+                            "widened by 5 working days each side. Needs at least 3 recorded "
+                            "years; with fewer the build stops with an error.",
+                            default=False),
 }, build=lambda v: Estimate(**v), cross_check=_check_estimate,
    help="Parameters of the release estimate.")
 

@@ -66,12 +66,23 @@ class Planner:
             raise SiteError(future)
         inputs = site.input
         years = [e.year for r in site.regions for e in r.exams]
+        years += [e.year for p in site.provinces for e in p.exams]
         # Every schedule is counted from an exam's last day or an announced release date.
         starts = [*years, *(a.date.year for a in site.announcements.values())]
         self.first_year = min([*inputs.site.calendar_years, *starts])
         self.last_year = max([*inputs.site.calendar_years, *(y + WINDOW_YEARS for y in starts)])
         self._calendars: dict[tuple, WorkCalendar] = {}
         self._cycles: dict[tuple, Cycle] = {}
+        self._record = None
+
+    @property
+    def record(self):
+        """Every recorded past release against the estimate (erjian.backtest)."""
+        if self._record is None:
+            from .backtest import backtest
+
+            self._record = backtest(self.site, self.calendar)
+        return self._record
 
     def calendar(self, layer_slugs: tuple[str, ...]) -> WorkCalendar:
         key = ("national", *layer_slugs)

@@ -1,0 +1,144 @@
+"""The estimate held to account (erjian.backtest, `build.py backtest`, the pages' history
+sections and `estimate: {from_history: true}`), on fixtures only: the repository records no
+past release date."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import ROOT, run_cli
+from erjian.backtest import HISTORY_MARGIN, table, working_days_between
+from erjian.errors import SiteError
+from erjian.pages import Planner
+from erjian.resolve import resolve
+from erjian.validate import read_site
+
+TODAY = dt.date(2026, 6, 15)
+
+# Anhui's past sittings (not real data: fixtures for the arithmetic).
+PAST_EXAMS = {2023: ("2023-06-03", "2023-06-04"), 2024: ("2024-06-01", "2024-06-02"),
+              2025: ("2025-05-24", "2025-05-25")}
+# 2023: after the window, across 中秋/国庆 (late); 2024: inside; 2025: before (early).
+RELEASES = {2023: "2023-10-09", 2024: "2024-08-01", 2025: "2025-07-10"}
+
+
+def add_history(root, years=(2023, 2024, 2025), releases=RELEASES, estimate=None):
+    path = root / "regions" / "anhui" / "province.yaml"
+    text = path.read_text(encoding="utf-8")
+    exams = "".join(f"  - year: {y}\n    days: [{PAST_EXAMS[y][0]}, {PAST_EXAMS[y][1]}]\n"
+                    for y in PAST_EXAMS)
+    text = text.replace("exams:\n", "exams:\n" + exams, 1)
+    if estimate:
+        text += "estimate:\n" + "".join(f"  {k}: {v}\n" for k, v in estimate.items())
+    path.write_text(text, encoding="utf-8")
+    for year in years:
+        day = releases[year]
+        (root / "content" / "notices" / f"{year}-anhui-release.md").write_text(
+            f"---\ntitle: 安徽省{year}年度二级建造师考试成绩公布\ndate: {day}\nkind: release\n"
+            f"provinces: [anhui]\nexam_year: {year}\nrelease_date: {day}\nsource:\n"
+            f"  title: 安徽省人事考试网关于{year}年度二级建造师成绩的通知\n"
+            f"  url: https://www.apta.gov.cn/n.html\n---\n成绩已可查询。\n",
+            encoding="utf-8")
+
+
+def planner(root) -> Planner:
+    return Planner(resolve(read_site(root)), TODAY)
+
+
+def rows_by_year(root):
+    return {r.year: r for r in planner(root).record.rows}
+
+
+def test_inside_early_and_late(site):
+    add_history(site)
+    rows = rows_by_year(site)
+    assert [r.province for r in rows.values()] == ["anhui"] * 3
+    inside, late, early = rows[2024], rows[2023], rows[2025]
+    assert inside.inside and inside.off == 0
+    assert inside.earliest <= inside.released <= inside.latest
+    assert not early.inside and early.off < 0
+    assert early.released < early.earliest
+    # 2025-07-10 to the earliest 2025-07-23: 11, 14–18, 21–23 July
+    assert (early.earliest, early.off) == (dt.date(2025, 7, 23), -9)
+    assert not late.inside and late.off > 0
+    assert late.latest == dt.date(2023, 8, 31)
+
+
+def test_late_release_is_counted_in_working_days_over_a_holiday(site):
+    add_history(site)
+    late = rows_by_year(site)[2023]
+    # 1 September to 9 October 2023 holds 27 weekdays; 中秋/国庆 took 6 of them (29 Sep,
+    # 2–6 Oct) and made two weekend days working days (7–8 Oct): 23 working days.
+    weekdays = sum(1 for n in range(1, 40) if (late.latest + dt.timedelta(n)).weekday() < 5
+                   and late.latest + dt.timedelta(n) <= late.released)
+    assert weekdays == 27
+    assert late.off == 23
+
+
+def test_hit_rate_and_table(site):
+    add_history(site)
+    record = planner(site).record
+    assert (record.hits, record.total) == (1, 3)
+    lines = table(record)
+    assert lines[-1] == "hit rate: 1 of 3 (33 %)"
+    assert lines[0].split()[:2] == ["province", "exam"]
+    assert "anhui        2023        2023-08-02–2023-08-31  2023-10-09  outside" in lines[1]
+    assert lines[1].endswith("+23") and lines[3].endswith("-9")
+    assert lines[2].split()[-2:] == ["inside", "0"]
+
+
+def test_cli_prints_the_table(site):
+    add_history(site)
+    code, out, err = run_cli("--root", str(site), "backtest", "--today", "2026-06-15")
+    assert code == 0, err
+    assert out.splitlines() == table(planner(site).record)
+    assert "hit rate: 1 of 3 (33 %)" in out
+
+
+def test_cli_on_the_repository_says_nothing_is_recorded():
+    code, out, err = run_cli("--root", str(ROOT), "backtest", "--today", "2026-06-15")
+    assert code == 0, err
+    assert out.startswith("No release date has been recorded yet")
+    assert "hit rate" not in out
+
+
+def test_spans_count_from_the_exam_last_day(site):
+    add_history(site)
+    p = planner(site)
+    calendar = p.calendar(())
+    for row in p.record.rows:
+        assert row.span == working_days_between(calendar, row.exam_end, row.released)
+        assert calendar.add_working_days(row.exam_end, row.span) == row.released
+
+
+def test_from_history_takes_the_window_from_the_record(site):
+    add_history(site)
+    spans = sorted(r.span for r in rows_by_year(site).values())
+    site2 = site  # the same site, now asking for the record-based window
+    path = site2 / "regions" / "anhui" / "province.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "estimate:\n  from_history: true\n", encoding="utf-8")
+    p = planner(site2)
+    province = next(pr for pr in p.site.provinces if pr.slug == "anhui")
+    estimate = province.estimate
+    assert (estimate.min_working_days, estimate.max_working_days) == (
+        spans[0] - HISTORY_MARGIN, spans[-1] + HISTORY_MARGIN)
+    assert estimate.basis == (f"按本省近3年实际出分间隔（考试结束后第{spans[0]}–{spans[-1]}"
+                              f"个工作日）各放宽{HISTORY_MARGIN}个工作日")
+    region = next(r for r in p.site.regions if r.key == "anhui/maanshan")
+    view = p.view(region)
+    assert view.cycle.window.min_working_days == spans[0] - HISTORY_MARGIN
+    assert view.cycle.window.max_working_days == spans[-1] + HISTORY_MARGIN
+    # Counted with the widened record, every recorded year falls inside.
+    assert p.record.hits == p.record.total == 3
+
+
+def test_from_history_with_too_few_years_is_an_error(site):
+    add_history(site, years=(2024, 2025), estimate={"from_history": "true"})
+    with pytest.raises(SiteError) as caught:
+        planner(site)
+    problem = next(p for p in caught.value.problems if p.field == "estimate.from_history")
+    assert problem.file == "regions/anhui/province.yaml"
+    text = (site / problem.file).read_text(encoding="utf-8").splitlines()
+    assert problem.line and text[problem.line - 1].strip() == "from_history: true"
+    assert "2 found" in problem.message
