@@ -9,6 +9,7 @@ import datetime as dt
 from markupsafe import Markup
 
 from . import models as m
+from .backtest import HISTORY_MIN_YEARS
 from .checks import province_warnings
 from .feeds import calendar_template, fill_calendar
 from .keys import Keys, digest
@@ -54,11 +55,13 @@ class ProvincePages:
         views = [tree.view(r.key) for r in site.regions_by_province[slug]]
         summary = _province_summary(views)
         top = tree.top_level(slug)
-        files.add(f"{slug}/index.html", (province, unit_key),
+        history = tree.planner.record.of(slug)
+        files.add(f"{slug}/index.html", (province, unit_key, history.key()),
                   page(self.renderer, self.today, "province.html", f"{slug}/",
                        province=province, summary=summary, top_level=top,
                        children={v.region.key: tree.children(v) for v in top},
-                       notices=notices))
+                       notices=notices, history=history,
+                       history_min_years=HISTORY_MIN_YEARS))
         files.add(f"{slug}/feed.xml", notices,
                   lambda: notice_feed(self.renderer, f"{province.short_name}二建通知",
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))

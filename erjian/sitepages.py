@@ -10,6 +10,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import models as m
+from .backtest import HISTORY_MARGIN, HISTORY_MIN_YEARS
 from .feeds import robots, sitemap
 from .keys import digest
 from .pages import Planner
@@ -81,14 +82,17 @@ class SitePages:
 
     def _add_methodology(self, files: UnitFiles) -> None:
         inputs, planner, provinces = self.site.input, self.planner, self.site.provinces
+        record = planner.record
         files.add("methodology/index.html",
                   (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
-                   [p.estimate for p in provinces]),
+                   [p.estimate for p in provinces], record.key(),
+                   [(p.slug, p.name) for p in provinces]),
                   page(self.renderer, self.today, "methodology.html", "methodology/",
                        layers=inputs.layers, years=inputs.calendar_years,
                        calendar=planner.calendar(()), first_year=planner.first_year,
                        last_year=planner.last_year, defaults=m.Estimate(),
-                       provinces=provinces))
+                       provinces=provinces, record=record, history_margin=HISTORY_MARGIN,
+                       history_min_years=HISTORY_MIN_YEARS))
 
     def _add_static(self, files: UnitFiles) -> None:
         for asset in sorted((self.root / "templates" / "static").glob("*")):

@@ -114,11 +114,10 @@ def test_spans_count_from_the_exam_last_day(site):
 def test_from_history_takes_the_window_from_the_record(site):
     add_history(site)
     spans = sorted(r.span for r in rows_by_year(site).values())
-    site2 = site  # the same site, now asking for the record-based window
-    path = site2 / "regions" / "anhui" / "province.yaml"
+    path = site / "regions" / "anhui" / "province.yaml"
     path.write_text(path.read_text(encoding="utf-8")
                     + "estimate:\n  from_history: true\n", encoding="utf-8")
-    p = planner(site2)
+    p = planner(site)
     province = next(pr for pr in p.site.provinces if pr.slug == "anhui")
     estimate = province.estimate
     assert (estimate.min_working_days, estimate.max_working_days) == (
@@ -142,3 +141,71 @@ def test_from_history_with_too_few_years_is_an_error(site):
     text = (site / problem.file).read_text(encoding="utf-8").splitlines()
     assert problem.line and text[problem.line - 1].strip() == "from_history: true"
     assert "2 found" in problem.message
+
+
+def build_site(root, out):
+    code, _, err = run_cli("--root", str(root), "--out", str(out), "--today", "2026-06-15")
+    assert code == 0, err
+    return out
+
+
+def text_of(out, path):
+    import re
+
+    html = (out / path).read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_pages_without_history_say_so(seed_output):
+    assert "本站还没有录入任何一次往年考试的官方成绩发布日期" in text_of(
+        seed_output, "methodology/index.html")
+    assert "本站尚未录入安徽往年的官方成绩发布日期" in text_of(seed_output,
+                                                           "anhui/index.html")
+
+
+def test_pages_show_the_record(site, tmp_path):
+    add_history(site)
+    out = build_site(site, tmp_path / "out")
+    method = text_of(out, "methodology/index.html")
+    assert "估算的历史检验" in method
+    assert "已录入的 3 次考试中，有 1 次落在估算窗口内（33%）" in method
+    assert "晚 23 个工作日" in method and "早 9 个工作日" in method
+    assert "在窗口内" in method
+    anhui = text_of(out, "anhui/index.html")
+    assert "有记录的 3 年中，有 1 年的实际发布日期落在本站按同样方法算出的估算窗口内" in anhui
+    assert "晚 23 个工作日" in anhui and "2023年8月2日" in anhui
+    # Other provinces keep their plain sentence.
+    assert "本站尚未录入上海往年的官方成绩发布日期" in text_of(out, "shanghai/index.html")
+
+
+def test_fewer_than_three_years_are_listed_without_a_verdict(site, tmp_path):
+    add_history(site, years=(2023, 2024))
+    out = build_site(site, tmp_path / "out")
+    anhui = text_of(out, "anhui/index.html")
+    assert "已录入 2 年的实际发布日期，不足 3 年" in anhui
+    assert "有记录的 2 年中" not in anhui
+    assert "晚 23 个工作日" in anhui
+
+
+def test_a_new_release_notice_rerenders_the_history_pages(site, tmp_path):
+    add_history(site, years=(2023, 2024))
+    out = build_site(site, tmp_path / "out")
+    assert "已录入的 2 次考试中，有 1 次" in text_of(out, "methodology/index.html")
+    day = RELEASES[2025]
+    (site / "content" / "notices" / "2025-anhui-release.md").write_text(
+        "---\ntitle: 安徽省2025年度二级建造师考试成绩公布\ndate: "
+        f"{day}\nkind: release\nprovinces: [anhui]\nexam_year: 2025\n"
+        f"release_date: {day}\nsource:\n  title: 安徽省人事考试网通知\n"
+        "  url: https://www.apta.gov.cn/n.html\n---\n成绩已可查询。\n", encoding="utf-8")
+    # add_history wrote the exams already; only the notice is new.
+    build_site(site, out)
+    assert "已录入的 3 次考试中，有 1 次" in text_of(out, "methodology/index.html")
+    assert "有记录的 3 年中，有 1 年" in text_of(out, "anhui/index.html")
+
+
+def test_from_history_basis_is_shown(site, tmp_path):
+    add_history(site, estimate={"from_history": "true"})
+    out = build_site(site, tmp_path / "out")
+    anhui = text_of(out, "anhui/index.html")
+    assert "按本省近3年实际出分间隔" in anhui
+    assert "按本省近3年实际出分间隔" in text_of(out, "methodology/index.html")
