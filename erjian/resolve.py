@@ -152,7 +152,7 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         settings = {name: getattr(province, name) for name in m.INHERITABLE}
         for ancestor in reversed(chain):
             settings.update(ancestor.overrides)
-        if settings["estimate"].from_history and not province.estimate.from_history:
+        if settings["estimate"].from_history and settings["estimate"] is not province.estimate:
             settings["estimate"] = _history_estimate(site, province, settings["estimate"],
                                                      region_file.file, problems)
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,

@@ -132,6 +132,20 @@ def test_from_history_takes_the_window_from_the_record(site):
     assert p.record.hits == p.record.total == 3
 
 
+def test_a_region_may_take_its_province_record(site):
+    add_history(site)
+    spans = sorted(r.span for r in rows_by_year(site).values())
+    (site / "regions" / "anhui" / "maanshan.yaml").write_text(
+        "name: 马鞍山市\nlevel: prefecture_city\nestimate:\n  from_history: true\n"
+        "  review_working_days: 7\n", encoding="utf-8")
+    p = planner(site)
+    region = next(r for r in p.site.regions if r.key == "anhui/maanshan")
+    assert (region.estimate.min_working_days, region.estimate.max_working_days,
+            region.estimate.review_working_days) == (spans[0] - HISTORY_MARGIN,
+                                                      spans[-1] + HISTORY_MARGIN, 7)
+    assert region.estimate.basis.startswith("按本省近3年实际出分间隔")
+
+
 def test_from_history_with_too_few_years_is_an_error(site):
     add_history(site, years=(2024, 2025), estimate={"from_history": "true"})
     with pytest.raises(SiteError) as caught:
