@@ -69,6 +69,24 @@ def upcoming_exam(exams: tuple[Exam, ...], today: dt.date) -> Exam | None:
                 None)
 
 
+def order_cycles(current: Cycle, following: Cycle | None
+                 ) -> tuple[tuple[Cycle, ...], int | None]:
+    """The cycles a page shows, the one it leads with first, and the year of an unrecorded
+    next exam the page leads with instead (or None).
+
+    ``current`` is the focus sitting's cycle, ``following`` the next recorded sitting's. While
+    the current cycle's review is not over, it leads and a recorded next sitting follows it.
+    Once the review is over, the next sitting leads: its computed cycle when it is recorded,
+    else only its year (the page then gives the usual timing, never a date), and the
+    finished cycle moves below."""
+    finished = current.milestones[2].status == "past"
+    if not finished:
+        return ((current, following) if following else (current,)), None
+    if following:
+        return (following, current), None
+    return (current,), current.exam.year + 1
+
+
 def compute_cycle(calendar: WorkCalendar, exam: Exam, estimate: Estimate,
                   announcement: Announcement | None, today: dt.date) -> Cycle:
     window = release_window(calendar, exam.last_day, estimate.min_working_days,

@@ -30,11 +30,11 @@ def event_uid(kind: str, exam: m.Exam, region_key: str, specialty: str, host: st
 SLOT = b"X-ERJIAN-SLOT:"
 
 
-def _event(kind, summary, first, last, *, confirmed, description, stamp, sequence=0):
+def _event(slot, summary, first, last, *, confirmed, description, stamp, sequence=0):
     from icalendar import Event
 
     event = Event()
-    event.add("x-erjian-slot", f"uid:{kind}")
+    event.add("x-erjian-slot", f"uid:{slot}")
     event.add("x-erjian-slot", "url")
     event.add("dtstamp", stamp)
     event.add("dtstart", first)
@@ -50,44 +50,54 @@ def _event(kind, summary, first, last, *, confirmed, description, stamp, sequenc
 def calendar_template(view, specialty: m.Specialty, today: dt.date) -> bytes:
     """The .ics of one schedule and specialty, serialised by ``icalendar``, with slot lines
     where the page-specific properties go (calendar name, UIDs, URLs). Regions that share a
-    schedule share the template; ``fill_calendar`` completes it per page."""
+    schedule share the template; ``fill_calendar`` completes it per page. Every cycle the
+    page shows has its events (exam, release window or announced date, review), the leading
+    cycle first."""
     from icalendar import Calendar
 
-    region, cycle = view.region, view.cycle
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-erjian-slot", "calname")
     calendar.add("x-wr-timezone", "Asia/Shanghai")
-    if cycle is None:
+    if view.cycle is None:
         return calendar.to_ical()
     stamp = _midnight(today).astimezone(dt.timezone.utc)
+    for cycle in view.cycles or (view.cycle,):
+        for event in _cycle_events(view.region, cycle, specialty, stamp):
+            calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime) -> list:
     exam, window = cycle.exam, cycle.window
+    slot = f"{exam.year}:{exam.sitting}:"
+    year = f"{exam.year}年度："
     note = "" if exam.confirmed else "（考试日期未经官方通知核实）"
-    calendar.add_component(_event(
-        "exam", f"二级建造师考试（{specialty.name}）", exam.first_day, exam.last_day,
-        confirmed=exam.confirmed, stamp=stamp,
-        description=f"{region.province.name}统一组织{note}。"))
+    events = [_event(
+        slot + "exam", f"二级建造师考试（{specialty.name}）", exam.first_day,
+        exam.last_day, confirmed=exam.confirmed, stamp=stamp,
+        description=f"{year}{region.province.name}统一组织{note}。")]
     if cycle.announcement:
         announced = cycle.announcement.date
-        calendar.add_component(_event(
-            "release", "二建成绩发布（官方已公布）", announced, announced, confirmed=True,
-            stamp=stamp, sequence=1,
-            description=f"依据：{cycle.announcement.notice.title}。只在官方网站查分。"))
+        events.append(_event(
+            slot + "release", "二建成绩发布（官方已公布）", announced, announced,
+            confirmed=True, stamp=stamp, sequence=1,
+            description=f"{year}依据：{cycle.announcement.notice.title}。只在官方网站查分。"))
     else:
         provisional = "；所用节假日安排尚未公布或未核实，日期可能变动" if window.provisional else ""
-        calendar.add_component(_event(
-            "release", "二建成绩预计发布窗口（估算）", window.earliest, window.latest,
-            confirmed=False, stamp=stamp,
-            description=f"按工作日推算的估计，不是官方日期{provisional}。推算依据见页面。"))
+        events.append(_event(
+            slot + "release", "二建成绩预计发布窗口（估算）", window.earliest,
+            window.latest, confirmed=False, stamp=stamp,
+            description=f"{year}按工作日推算的估计，不是官方日期{provisional}。推算依据见页面。"))
     review = cycle.review
-    calendar.add_component(_event(
-        "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
+    events.append(_event(
+        slot + "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
         review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
         sequence=0 if review.estimated else 1,
-        description=f"成绩公布后{review.working_days}个工作日内可申请复核，以复核通知为准。"))
-    return calendar.to_ical()
+        description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核，以复核通知为准。"))
+    return events
 
 
 def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
@@ -97,7 +107,9 @@ def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
     from icalendar.parser import Contentline, Parameters
     from icalendar.prop import vText, vUri
 
-    region, cycle = view.region, view.cycle
+    region = view.region
+    exams = {(c.exam.year, c.exam.sitting): c.exam for c in (view.cycles or (view.cycle,))
+             if c is not None}
 
     def line(name, value) -> bytes:
         return Contentline.from_parts(name, Parameters(), value).to_ical()
@@ -113,7 +125,9 @@ def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
         elif slot == "url":
             filled.append(line("URL", vUri(page_url)))
         else:
-            uid = event_uid(slot.split(":", 1)[1], cycle.exam, region.key, specialty.code, host)
+            year, sitting, kind = slot.split(":", 1)[1].split(":")
+            exam = exams[(int(year), sitting)]
+            uid = event_uid(kind, exam, region.key, specialty.code, host)
             filled.append(line("UID", vText(uid)))
     return b"\r\n".join(filled)
 

@@ -13,7 +13,7 @@ from typing import Optional
 from . import models as m
 from .errors import Problem, SiteError
 from .calendars import WorkCalendar, build_calendar
-from .cycles import Cycle, compute_cycle, focus_exam, upcoming_exam
+from .cycles import Cycle, compute_cycle, focus_exam, order_cycles, upcoming_exam
 from .limits import WINDOW_YEARS
 from .memo import NO_MEMO, Memo, library_version
 from .resolve import Region, ResolvedSite, derive_stem
@@ -21,11 +21,19 @@ from .resolve import Region, ResolvedSite, derive_stem
 
 @dataclass(frozen=True)
 class RegionView:
-    """A region with its computed schedule."""
+    """A region with its computed schedules.
+
+    ``cycles`` are the exam sittings the pages show, the one they lead with first (see
+    ``cycles.order_cycles``); ``cycle`` is that leading one. ``pending_year`` is set when the
+    focus cycle is over and the next exam is not recorded: pages then lead with the usual
+    timing of that year's exam, before ``cycle``. ``next_exam`` is the next recorded sitting
+    that has not started (it has its cycle in ``cycles``)."""
 
     region: Region
     cycle: Optional[Cycle]
     next_exam: Optional[m.Exam]
+    cycles: tuple[Cycle, ...] = ()
+    pending_year: Optional[int] = None
 
     @property
     def specialties(self) -> list[m.Specialty]:
@@ -96,20 +104,24 @@ class Planner:
                 layers, data, self.first_year, self.last_year))
         return self._calendars[key]
 
+    def _cycle(self, region: Region, exam: m.Exam) -> Cycle:
+        announcement = self.site.announcement(region, exam)
+        key = (region.calendar_layers, exam, region.estimate, announcement)
+        if key not in self._cycles:
+            self._cycles[key] = compute_cycle(self.calendar(region.calendar_layers), exam,
+                                              region.estimate, announcement, self.today)
+        return self._cycles[key]
+
     def view(self, region: Region) -> RegionView:
         exam = focus_exam(region.exams, self.today)
-        cycle = None
-        if exam is not None:
-            announcement = self.site.announcement(region, exam)
-            key = (region.calendar_layers, exam, region.estimate, announcement)
-            if key not in self._cycles:
-                self._cycles[key] = compute_cycle(self.calendar(region.calendar_layers), exam,
-                                                  region.estimate, announcement, self.today)
-            cycle = self._cycles[key]
         upcoming = upcoming_exam(region.exams, self.today)
         if upcoming is exam:
             upcoming = None
-        return RegionView(region, cycle, upcoming)
+        if exam is None:
+            return RegionView(region, None, None)
+        following = self._cycle(region, upcoming) if upcoming is not None else None
+        cycles, pending = order_cycles(self._cycle(region, exam), following)
+        return RegionView(region, cycles[0], upcoming, cycles, pending)
 
 
 def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
@@ -175,8 +187,13 @@ def _basis(basis) -> dict:
             "verified": basis.verified}
 
 
+USUAL_TIMING = "往年通常在5月下旬或6月上旬的周末"
+
+
 def api_record(view: RegionView, specialty: m.Specialty, page_url: str) -> dict:
-    """One record of api/regions.json (documented field by field in docs/api.md)."""
+    """One record of api/regions.json (documented field by field in docs/api.md). The
+    top-level ``exam``, ``release``, ``review`` and ``rolling_validity_years`` describe the
+    leading cycle; ``cycles`` lists every cycle the page shows, leading first."""
     region, cycle = view.region, view.cycle
     record = {
         "province": {"slug": region.province.slug, "name": region.province.name},
@@ -188,30 +205,42 @@ def api_record(view: RegionView, specialty: m.Specialty, page_url: str) -> dict:
                          "verified": a.verified.isoformat() if a.verified else None}
                         for a in region.authorities],
         "rolling_validity_years": None,
+        "cycles": [],
+        "next_exam_unrecorded": None,
     }
+    if view.pending_year is not None:
+        record["next_exam_unrecorded"] = {"year": view.pending_year,
+                                          "usual_timing": USUAL_TIMING + "举行"}
     if cycle is None:
         return record
-    exam, window = cycle.exam, cycle.window
-    record["exam"] = {"year": exam.year, "sitting": exam.sitting,
-                      "days": [d.isoformat() for d in exam.days],
-                      "confirmed": exam.confirmed, "source": _source(exam.source)}
-    announced = cycle.announcement
-    record["release"] = {
-        "status": cycle.release_status,
-        "earliest": window.earliest.isoformat(),
-        "latest": window.latest.isoformat(),
-        "working_days": [window.min_working_days, window.max_working_days],
-        "announced_date": announced.date.isoformat() if announced else None,
-        "announcement": ({"title": announced.notice.title, "source": _source(
-            announced.notice.source)} if announced else None),
-        "provisional": window.provisional,
-        "calendar_basis": [_basis(b) for b in window.bases],
-    }
-    record["review"] = {
-        "opens": cycle.review.opens.isoformat(), "closes": cycle.review.closes.isoformat(),
-        "working_days": cycle.review.working_days, "estimated": cycle.review.estimated,
-        "provisional": cycle.review.provisional,
-        "status": cycle.milestones[2].status,
-    }
-    record["rolling_validity_years"] = list(cycle.rolling)
+    record.update(_cycle_record(cycle))
+    record["cycles"] = [_cycle_record(c) for c in view.cycles]
     return record
+
+
+def _cycle_record(cycle: Cycle) -> dict:
+    exam, window = cycle.exam, cycle.window
+    announced = cycle.announcement
+    return {
+        "exam": {"year": exam.year, "sitting": exam.sitting,
+                 "days": [d.isoformat() for d in exam.days],
+                 "confirmed": exam.confirmed, "source": _source(exam.source)},
+        "release": {
+            "status": cycle.release_status,
+            "earliest": window.earliest.isoformat(),
+            "latest": window.latest.isoformat(),
+            "working_days": [window.min_working_days, window.max_working_days],
+            "announced_date": announced.date.isoformat() if announced else None,
+            "announcement": ({"title": announced.notice.title, "source": _source(
+                announced.notice.source)} if announced else None),
+            "provisional": window.provisional,
+            "calendar_basis": [_basis(b) for b in window.bases],
+        },
+        "review": {
+            "opens": cycle.review.opens.isoformat(), "closes": cycle.review.closes.isoformat(),
+            "working_days": cycle.review.working_days, "estimated": cycle.review.estimated,
+            "provisional": cycle.review.provisional,
+            "status": cycle.milestones[2].status,
+        },
+        "rolling_validity_years": list(cycle.rolling),
+    }

@@ -101,7 +101,7 @@ class ProvincePages:
         children = tree.children(view)
         relatives = (_relatives_key([parent] if parent else []), _relatives_key(siblings),
                      _relatives_key(children))
-        page_key = (self.keys.region(view), relatives, notices)
+        page_key = (self.keys.region(view), _cycles_key(self.keys, view), relatives, notices)
         files.add(f"{region.path}index.html", page_key,
                   page(self.renderer, self.today, "region.html", region.path, view=view,
                        province=province, parent=parent.region if parent else None,
@@ -112,7 +112,7 @@ class ProvincePages:
                       lambda view=view, specialty=specialty, path=path: self._guide(
                           province, view, specialty, parent, siblings, children, notices,
                           path))
-            ics_key = (region.name, region.key, self.keys.of(view.cycle), province.name,
+            ics_key = (region.name, region.key, _cycles_key(self.keys, view), province.name,
                        specialty.code)
             files.add(f"{path}schedule.ics", ics_key,
                       lambda view=view, specialty=specialty, path=path: self._calendar(
@@ -127,7 +127,7 @@ class ProvincePages:
     def _calendar(self, province: m.Province, view: RegionView, specialty: m.Specialty,
                   path: str) -> bytes:
         template = self._fragment(
-            ("ics", id(view.cycle), province.slug, specialty.code),
+            ("ics", tuple(id(c) for c in view.cycles), province.slug, specialty.code),
             lambda: calendar_template(view, specialty, self.today), markup=False)
         return fill_calendar(template, view, specialty, self.renderer.abs_url(path),
                              self.renderer.site.host)
@@ -135,7 +135,8 @@ class ProvincePages:
     def _guide(self, province, view, specialty, parent, siblings, children, notices,
                path) -> str:
         renderer, cycle, region = self.renderer, view.cycle, view.region
-        schedule = self._fragment(("schedule", id(cycle), province.slug, view.next_exam),
+        schedule = self._fragment(("schedule", tuple(id(c) for c in view.cycles),
+                                   view.pending_year, province.slug, view.next_exam),
                                   lambda: renderer.page(
                                       "_schedule.html", cycle=cycle, province=province,
                                       view=view, today=self.today,
@@ -171,6 +172,12 @@ def province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]
     return sorted(found.values(), key=lambda n: (n.date, n.slug), reverse=True)
 
 
+def _cycles_key(keys, view: RegionView) -> tuple:
+    """Every cycle a region's pages show (the leading one is also in ``keys.region``), and
+    the year of an unrecorded next exam they lead with."""
+    return tuple(keys.of(c) for c in view.cycles), view.pending_year
+
+
 def _relatives_key(views: list[RegionView]) -> str:
     """What a page shows of its relatives: names, addresses and specialties."""
     return digest([(v.region.name, v.region.path, v.region.specialties) for v in views])
@@ -192,7 +199,8 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
     if not views:
         return None
     first = views[0]
-    same = all(v.cycle is first.cycle and v.next_exam == first.next_exam for v in views)
+    same = all(v.cycle is first.cycle and v.next_exam == first.next_exam
+               and v.pending_year == first.pending_year for v in views)
     return first if same else None
 
 

@@ -260,7 +260,7 @@ def test_after_the_cycle_the_page_says_what_to_do_next(site, tmp_path):
     out = tmp_path / "out"
     assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-11-21")[0] == 0
     html = read(out, "guangdong/meizhou/kuangye/index.html")
-    assert "估算窗口已过" in html and "2027年考试日期本站尚未收录" in html
+    assert "估算窗口已过" in html and "2027年考试日期尚未公布" in html
     assert json.loads(read(out, "api/regions.json"))["records"][0]["release"]["status"] == "past"
 
 

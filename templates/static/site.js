@@ -25,6 +25,12 @@
     var d = new Date(ms);
     return (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日";
   }
+  // Statuses are kept per exam sitting: a page may show several ([data-cycle]), and a
+  // [data-when] line follows the statuses of its own sitting.
+  function scope(el) {
+    var box = el.closest("[data-cycle]");
+    return box ? box.getAttribute("data-cycle") + "/" : "";
+  }
   var current = {};
   Array.prototype.forEach.call(document.querySelectorAll("[data-status-kind]"), function (el) {
     var kind = el.getAttribute("data-status-kind");
@@ -32,14 +38,15 @@
       el.hasAttribute("data-announced"));
     el.className = "status status-" + s;
     el.textContent = LABELS[kind][s];
-    current[kind] = s;
+    current[scope(el) + kind] = s;
     var item = el.closest(".ms");
     if (item) { item.className = "ms ms-" + s; }
   });
   Array.prototype.forEach.call(document.querySelectorAll("[data-when]"), function (el) {
+    var prefix = scope(el);
     var show = el.getAttribute("data-when").split(" ").some(function (cond) {
       var kv = cond.split(":");
-      return current[kv[0]] === kv[1];
+      return current[prefix + kv[0]] === kv[1];
     });
     el.hidden = !show;
   });
