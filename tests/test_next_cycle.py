@@ -91,6 +91,9 @@ def test_without_a_next_exam_the_page_leads_with_the_usual_timing(site, tmp_path
     # Never a date for 2027: not on the page, not in the calendar.
     assert not re.search(r"2027年\d+月\d+日", html)
     assert all(u.startswith("2026-") for u in uids(out))
+    region_page = read(out, "anhui/maanshan/index.html")
+    assert "<strong>2027年考试日期尚未公布：</strong>往年通常在5月下旬或6月上旬的周末举行" in region_page
+    assert not re.search(r"2027年\d+月\d+日", region_page)
     record = maanshan(out)
     assert record["exam"]["year"] == 2026
     assert [c["exam"]["year"] for c in record["cycles"]] == [2026]
@@ -100,6 +103,9 @@ def test_without_a_next_exam_the_page_leads_with_the_usual_timing(site, tmp_path
 
 def test_during_the_window_the_current_cycle_still_leads(site, tmp_path):
     record_2027(site)
+    june = read(build(site, tmp_path / "june", "2026-06-15"), GUIDE + "index.html")
+    assert june.index('<h2 id="summary-h">2026年成绩发布</h2>') < june.index(
+        "2027年考试和成绩（下一周期）")
     out = build(site, tmp_path / "out", "2026-07-30")
     html = read(out, GUIDE + "index.html")
     lead = html.index('<h2 id="summary-h">2026年成绩发布</h2>')
