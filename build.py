@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from erjian import limits  # noqa: E402
+from erjian.clock import china_zone, today_in_china  # noqa: E402
 from erjian.errors import SiteError, UserError  # noqa: E402
 
 COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links", "backtest")
@@ -40,26 +41,13 @@ def is_supported(day: dt.date) -> bool:
     return day.year in limits.SUPPORTED_YEARS
 
 
-def china_zone() -> dt.tzinfo:
-    """Asia/Shanghai, the time zone every date of the site is meant in, whatever the zone of
-    the machine building it (CI runners keep UTC). zoneinfo finds it in the system's tz
-    database or the tzdata package; without either, China's fixed UTC+8 (no daylight saving
-    since 1991) gives the same dates."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone(dt.timedelta(hours=8), "CST")
-
-
 def default_today() -> dt.date:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the current date in China;
     UserError when either is unusable."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         return date_from_epoch(epoch)
-    today = dt.datetime.now(china_zone()).date()
+    today = today_in_china()
     if not is_supported(today):
         raise UserError(f"the system date {today.isoformat()} is outside the years the site "
                         f"supports ({supported_years()})",

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from .clock import today_in_china
 from .links import official_url_problem
 from .load import line_in_file
 
@@ -46,7 +47,6 @@ USER_AGENT = ("erjian-verify-links/1 (+https://github.com/; checks the official 
               "static site of score-release guides for the erjian exam; one GET per link)")
 RESOLVE_ENV = "ERJIAN_VERIFY_RESOLVE"
 REDIRECTS = (301, 302, 303, 307, 308)
-CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 # --- what to visit ---------------------------------------------------------------------------
@@ -87,17 +87,6 @@ def official_links(site) -> list[Link]:
             links += owner_links(root, region.file, region.overrides.get("authorities"),
                                  region.overrides.get("local_office"))
     return sorted(links, key=lambda link: (link.file, link.line or 0))
-
-
-def today_in_china() -> dt.date:
-    """Today's date in Asia/Shanghai (UTC+8 all year; no daylight saving since 1991)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo("Asia/Shanghai")
-    except Exception:  # no time-zone database on this machine
-        zone = CHINA
-    return dt.datetime.now(zone).date()
 
 
 def parse_resolve(text: str | None) -> dict[str, tuple[str, int]]:
