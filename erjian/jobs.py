@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import Problem, UserError
-from .keys import digest, files_digest
-from .provincepages import ProvincePages, province_notices
+from .provincepages import ProvincePages, province_key
 from .resolve import ResolvedSite
 from .sitepages import SitePages
 from .unitfiles import UnitFiles
@@ -90,9 +89,7 @@ class Units:
         (slug, key)."""
         changed = []
         for province in self.site.provinces:
-            notices = province_notices(self.site, province)
-            unit_key = digest(self.fingerprint, files_digest(self.root / "regions" /
-                                                              province.slug), notices)
+            unit_key = province_key(self.site, self.root, self.fingerprint, province.slug)
             kept = output.keep_unit(province.slug, unit_key)
             if kept is not None:
                 self._take(province.slug, kept)

@@ -11,6 +11,17 @@ from pathlib import Path
 from .pages import RegionView
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def site_fingerprint(root: Path, today: dt.date, site_config) -> str:
+    """What every file of the site is made from: templates, shared guide text, site settings,
+    calendars, the generator's own code and the date."""
+    return digest(files_digest(root / "templates", root / "content" / "guide",
+                               root / "content" / "site.yaml", root / "calendars", PACKAGE_DIR),
+                  today, site_config)
+
+
 def digest(*parts) -> str:
     """A key for cache decisions (not for security): BLAKE2b over the parts' reprs."""
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()

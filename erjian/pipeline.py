@@ -19,7 +19,7 @@ from . import signed
 from .checks import unique
 from .errors import Problem
 from .jobs import Units
-from .keys import digest, files_digest
+from .keys import site_fingerprint
 from .memo import Memo
 from .navigation import RegionTree
 from .pages import Planner
@@ -29,8 +29,6 @@ from .resolve import resolve
 from .sitepages import SitePages
 from .validate import read_site
 from .write import IncrementalOutput, WriteReport, check_target
-
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 Progress = Callable[[int, int], None]
 
@@ -67,9 +65,7 @@ def _build(root, out, today, progress, cache_dir, base_url, workers, clean) -> B
         site.input.site = replace(site.input.site, base_url=base_url)
     memo = Memo(cache_dir / "memo.pickle")
     planner = Planner(site, today, memo)
-    fingerprint = digest(files_digest(root / "templates", root / "content" / "guide",
-                                       root / "content" / "site.yaml", root / "calendars",
-                                       PACKAGE_DIR), today, site.input.site)
+    fingerprint = site_fingerprint(root, today, site.input.site)
     renderer = Renderer(root / "templates", site.input.site, site.input.sections,
                         cache_dir=cache_dir, memo=memo)
     units = Units(site, root, fingerprint,

@@ -19,17 +19,16 @@ from typing import Callable
 
 from jinja2.bccache import BytecodeCache
 
-from .keys import digest, files_digest
+from .keys import site_fingerprint
 from .memo import Memo
 from .navigation import RegionTree
 from .pages import Planner
-from .provincepages import ProvincePages, province_notices
+from .provincepages import ProvincePages, province_key
 from .render import Renderer
 from .resolve import resolve
 from .sitepages import SitePages
 from .validate import InputCache, read_site
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 SITE_UNIT = "_site"
 
 
@@ -89,10 +88,7 @@ class Generation:
             site.input.site = replace(site.input.site, base_url=base_url)
         self.site = site
         planner = Planner(site, today, memo)
-        self.fingerprint = digest(files_digest(
-            self.root / "templates", self.root / "content" / "guide",
-            self.root / "content" / "site.yaml", self.root / "calendars", PACKAGE_DIR),
-            today, site.input.site)
+        self.fingerprint = site_fingerprint(self.root, today, site.input.site)
         self.renderer = Renderer(self.root / "templates", site.input.site,
                                  site.input.sections, memo=memo, bytecode=bytecode)
         self.province_pages = ProvincePages(self.renderer, site, RegionTree(site, planner),
@@ -108,10 +104,7 @@ class Generation:
 
     def _unit_key(self, slug: str) -> str:
         if slug not in self._keys:
-            province = self.site.input.provinces[slug]
-            self._keys[slug] = digest(self.fingerprint,
-                                      files_digest(self.root / "regions" / slug),
-                                      province_notices(self.site, province))
+            self._keys[slug] = province_key(self.site, self.root, self.fingerprint, slug)
         return self._keys[slug]
 
     def _keep_unchanged(self, previous: "Generation | None") -> None:

@@ -5,6 +5,7 @@ products for the site-wide pages."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -12,7 +13,7 @@ from . import models as m
 from .backtest import HISTORY_MIN_YEARS
 from .checks import province_warnings
 from .feeds import calendar_template, fill_calendar
-from .keys import Keys, digest
+from .keys import Keys, digest, files_digest
 from .memo import Memo
 from .navigation import RegionTree
 from .pages import RegionView, api_record, exam_event_ld, search_terms
@@ -162,6 +163,14 @@ class ProvincePages:
         ordered = sorted(views, key=lambda v: (v.region.code or "", v.region.key))
         return self._fragment(("links", group, specialty.code), lambda: self.renderer.page(
             "_links.html", regions=[v.region for v in ordered], specialty=specialty))
+
+
+def province_key(site: ResolvedSite, root: Path, fingerprint: str, slug: str) -> str:
+    """A province unit's key: its input folder, the notices about it and the site-wide
+    fingerprint."""
+    province = site.input.provinces[slug]
+    return digest(fingerprint, files_digest(Path(root) / "regions" / slug),
+                  province_notices(site, province))
 
 
 def province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]:
