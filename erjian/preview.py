@@ -19,6 +19,7 @@ from typing import Callable
 
 from jinja2.bccache import BytecodeCache
 
+from .jobs import SITE_UNIT
 from .keys import site_fingerprint
 from .memo import Memo
 from .navigation import RegionTree
@@ -29,7 +30,6 @@ from .resolve import resolve
 from .sitepages import SitePages
 from .validate import InputCache, read_site
 
-SITE_UNIT = "_site"
 
 
 class Collected:
@@ -148,14 +148,17 @@ class Generation:
         """The bytes the build would write at ``path`` (None when the site has no such
         file); static assets are read from templates/static/ as they are now."""
         if path.startswith("static/"):
-            return _static(self.root / "templates" / path)
+            return static_file(self.root, path[len("static/"):])
         return self.unit(self.unit_of(path)).page(path)
 
 
-def _static(path: Path) -> bytes | None:
-    if "/" in path.name or not path.is_file() or path.is_symlink():
+def static_file(root: Path, name: str) -> bytes | None:
+    """templates/static/<name> as the build copies it (None unless a plain regular file
+    directly in that folder)."""
+    target = Path(root) / "templates" / "static" / name
+    if "/" in name or name.startswith(".") or not target.is_file() or target.is_symlink():
         return None
-    return path.read_bytes()
+    return target.read_bytes()
 
 
 class ResidentSite:

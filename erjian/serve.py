@@ -44,7 +44,7 @@ import traceback
 from pathlib import Path
 
 from .errors import SiteError, UserError, display_path
-from .preview import SITE_UNIT
+from .preview import SITE_UNIT, static_file
 
 WATCHED = ("regions", "content", "templates", "calendars")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -203,11 +203,10 @@ class Preview:
     def _static(self, start_response, environ, name: str):
         """The site's stylesheet, script and icon, straight from templates/static/ (as the
         build copies them), whatever the build's state."""
-        target = self.root / "templates" / "static" / name
-        if "/" in name or name.startswith(".") or not target.is_file() or target.is_symlink():
+        content = static_file(self.root, name)
+        if content is None:
             return _not_found(start_response, environ)
-        return _respond(start_response, environ, "200 OK", content_type(name),
-                        target.read_bytes())
+        return _respond(start_response, environ, "200 OK", content_type(name), content)
 
     def refusal(self, environ) -> tuple | None:
         """(status, type, body, headers) for a request the preview does not serve: one that
