@@ -280,9 +280,9 @@ class IncrementalOutput:
         publish.clone_tree(self.target, spare)
         return spare
 
-    def _changes_from(self, base: Manifest) -> tuple[dict, set]:
-        """Paths whose bytes differ between ``base`` and the new version, and paths only
-        ``base`` has."""
+    def _differing(self, base: Manifest) -> tuple[dict, dict]:
+        """{path: hash} before (in ``base``) and after (in the new version), over the units
+        whose content differs: the only places the two versions can differ."""
         changed = [u for u in set(self._units) | set(base.units)
                    if self._units.get(u, (None, None))[1] != base.units.get(u, (None, None))[1]]
         before: dict[str, str] = {}
@@ -292,6 +292,12 @@ class IncrementalOutput:
                 before.update((p, e[1]) for p, e in base.files(unit).items())
             if unit in self._units:
                 after.update((p, e[1]) for p, e in self._files_of(unit).items())
+        return before, after
+
+    def _changes_from(self, base: Manifest) -> tuple[dict, set]:
+        """Paths whose bytes differ between ``base`` and the new version, and paths only
+        ``base`` has."""
+        before, after = self._differing(base)
         place = {p: d for p, d in after.items() if before.get(p) != d}
         return place, set(before) - set(after)
 
@@ -299,14 +305,8 @@ class IncrementalOutput:
         return self._new[unit] if unit in self._new else self.manifest.files(unit)
 
     def _removed_since(self, base: Manifest) -> set:
-        before, after = set(), set()
-        for unit in set(self._units) | set(base.units):
-            if self._units.get(unit) == base.units.get(unit):
-                continue
-            before.update(base.files(unit))
-            if unit in self._units:
-                after.update(self._files_of(unit))
-        return before - after
+        before, after = self._differing(base)
+        return set(before) - set(after)
 
     def _forget_versions(self) -> None:
         """Keep the manifests of the trees on disk (output and spare), nothing else."""
