@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .calendars import WorkCalendar
-from .models import Estimate, Exam
+from .models import RECORDED_STAGES, STAGES, Estimate, Exam, Source, StageDates
 from .resolve import Announcement
 from .windows import (ReleaseWindow, ReviewWindow, release_status, release_window,
                       review_window, rolling_years, span_status)
@@ -19,12 +19,17 @@ from .windows import (ReleaseWindow, ReviewWindow, release_status, release_windo
 
 @dataclass(frozen=True)
 class Milestone:
-    key: str           # exam | release | review
+    """A dated stage of a cycle (keys and order: models.STAGES)."""
+
+    key: str
     first: dt.date
     last: dt.date
     status: str        # upcoming | open | announced | past
-    estimated: bool
-    provisional: bool
+    estimated: bool    # computed by the method, not given by a notice or the data
+    provisional: bool  # computed on a projected calendar, or recorded but not confirmed
+    recorded: bool = False
+    source: Optional[Source] = None
+    note: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,26 @@ class Cycle:
     milestones: tuple[Milestone, ...]
     rolling: tuple[int, int]
 
+    def milestone(self, key: str) -> Milestone | None:
+        return next((ms for ms in self.milestones if ms.key == key), None)
+
+    @property
+    def release(self) -> Milestone:
+        return self.milestone("release")
+
     @property
     def release_status(self) -> str:
-        return self.milestones[1].status
+        return self.release.status
+
+    @property
+    def finished(self) -> bool:
+        """True once the review period is over: what a candidate waits for next is the
+        following exam (audit and certificate concern only those who passed)."""
+        return self.milestone("review").status == "past"
+
+    def stages(self) -> tuple[tuple[str, Milestone | None], ...]:
+        """Every stage of the cycle in order, with its milestone or None when unrecorded."""
+        return tuple((key, self.milestone(key)) for key in STAGES)
 
     @property
     def provisional(self) -> bool:
@@ -79,8 +101,7 @@ def order_cycles(current: Cycle, following: Cycle | None
     Once the review is over, the next sitting leads: its computed cycle when it is recorded,
     else only its year (the page then gives the usual timing, never a date), and the
     finished cycle moves below."""
-    finished = current.milestones[2].status == "past"
-    if not finished:
+    if not current.finished:
         return ((current, following) if following else (current,)), None
     if following:
         return (following, current), None
@@ -91,7 +112,11 @@ def compute_cycle(calendar: WorkCalendar, exam: Exam, estimate: Estimate,
                   announcement: Announcement | None, today: dt.date) -> Cycle:
     window = release_window(calendar, exam.last_day, estimate.min_working_days,
                             estimate.max_working_days)
-    if announcement:
+    if exam.review:
+        review = ReviewWindow(exam.review.first, exam.review.last,
+                              estimate.review_working_days, estimated=False, bases=(),
+                              recorded=True)
+    elif announcement:
         review = review_window(calendar, announcement.date, announcement.date,
                                estimate.review_working_days, estimated=False)
     else:
@@ -100,15 +125,29 @@ def compute_cycle(calendar: WorkCalendar, exam: Exam, estimate: Estimate,
     announced = announcement.date if announcement else None
     release_first = announced or window.earliest
     release_last = announced or window.latest
-    milestones = (
-        Milestone("exam", exam.first_day, exam.last_day,
-                  span_status(today, exam.first_day, exam.last_day), estimated=False,
-                  provisional=not exam.confirmed),
-        Milestone("release", release_first, release_last,
-                  release_status(today, window, announced), estimated=announced is None,
-                  provisional=announced is None and window.provisional),
-        Milestone("review", review.opens, review.closes,
-                  span_status(today, review.opens, review.closes), estimated=review.estimated,
-                  provisional=review.provisional),
-    )
+    computed = {
+        "exam": Milestone("exam", exam.first_day, exam.last_day,
+                          span_status(today, exam.first_day, exam.last_day), estimated=False,
+                          provisional=not exam.confirmed, recorded=True, source=exam.source),
+        "release": Milestone("release", release_first, release_last,
+                             release_status(today, window, announced),
+                             estimated=announced is None,
+                             provisional=announced is None and window.provisional,
+                             recorded=announced is not None,
+                             source=announcement.notice.source if announcement else None),
+        "review": (_recorded("review", exam.review, today) if exam.review else
+                   Milestone("review", review.opens, review.closes,
+                             span_status(today, review.opens, review.closes),
+                             estimated=review.estimated, provisional=review.provisional)),
+    }
+    milestones = tuple(
+        computed[key] if key in computed else _recorded(key, exam.stage(key), today)
+        for key in STAGES
+        if key in computed or (key in RECORDED_STAGES and exam.stage(key) is not None))
     return Cycle(exam, window, announcement, review, milestones, rolling_years(exam.year))
+
+
+def _recorded(key: str, stage: StageDates, today: dt.date) -> Milestone:
+    return Milestone(key, stage.first, stage.last, span_status(today, stage.first, stage.last),
+                     estimated=False, provisional=not stage.confirmed, recorded=True,
+                     source=stage.source, note=stage.note)

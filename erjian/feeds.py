@@ -51,8 +51,9 @@ def calendar_template(view, specialty: m.Specialty, today: dt.date) -> bytes:
     """The .ics of one schedule and specialty, serialised by ``icalendar``, with slot lines
     where the page-specific properties go (calendar name, UIDs, URLs). Regions that share a
     schedule share the template; ``fill_calendar`` completes it per page. Every cycle the
-    page shows has its events (exam, release window or announced date, review), the leading
-    cycle first."""
+    page shows has its events (exam, release window or announced date, review, and every
+    other stage the data records: registration, admit card, pass marks, audit, certificate),
+    the leading cycle first."""
     from icalendar import Calendar
 
     calendar = Calendar()
@@ -92,12 +93,35 @@ def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime) -> 
             window.latest, confirmed=False, stamp=stamp,
             description=f"{year}按工作日推算的估计，不是官方日期{provisional}。推算依据见页面。"))
     review = cycle.review
-    events.append(_event(
-        slot + "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
-        review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
-        sequence=0 if review.estimated else 1,
-        description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核，以复核通知为准。"))
+    if review.recorded:
+        recorded = cycle.milestone("review")
+        events.append(_event(
+            slot + "review", "二建成绩复核申请期", review.opens, review.closes,
+            confirmed=not recorded.provisional, stamp=stamp, sequence=2,
+            description=f"{year}{_recorded_basis(recorded)}"))
+    else:
+        events.append(_event(
+            slot + "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
+            review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
+            sequence=0 if review.estimated else 1,
+            description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核，"
+                        "以复核通知为准。"))
+    for ms in cycle.milestones:
+        if ms.key in m.RECORDED_STAGES and ms.key != "review":
+            events.append(_event(
+                slot + ms.key, f"二建{m.STAGES[ms.key].name}" +
+                ("" if not ms.provisional else "（未核实）"), ms.first, ms.last,
+                confirmed=not ms.provisional, stamp=stamp,
+                description=f"{year}{_recorded_basis(ms)}"))
     return events
+
+
+def _recorded_basis(ms) -> str:
+    """An event's description for a date the data records: its source, or that it has none."""
+    basis = (f"依据：{ms.source.title}。" if ms.source else "本站录入的日期，尚无来源。")
+    if ms.provisional:
+        basis += "尚未经官方通知核实，以官方通知为准。"
+    return basis + (ms.note or "")
 
 
 def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,

@@ -110,6 +110,73 @@ AUTHORITY = Schema("authority", {
 
 
 @dataclass(frozen=True)
+class StageKind:
+    name: str     # as a page names the stage
+    short: str    # at most four characters, for the timeline's row labels
+    usual: str    # the usual timing, shown when a year's date is not recorded
+
+
+# The stages of one exam cycle, in the order a candidate meets them. ``usual`` is relative to
+# the stage before; it is the editors' experience of past years, not a source, so pages label
+# it as such. "exam", "release" and "review" are always dated: the exam by its days, the
+# release and review by the estimate until a notice or a recorded date replaces it.
+STAGES: dict[str, StageKind] = {
+    "registration": StageKind("报名", "报名", "往年一般在考试前两到三个月开放网上报名，"
+                              "报名期约一到两周"),
+    "admit_card": StageKind("打印准考证", "准考证", "往年一般在考试前一周左右开放打印，"
+                            "考前几天截止"),
+    "exam": StageKind("考试", "考试", "往年通常在5月下旬或6月上旬的周末举行"),
+    "release": StageKind("成绩发布", "成绩发布", "考试结束后两到三个月，按工作日推算"),
+    "pass_marks": StageKind("公布合格标准", "合格标准", "往年多与成绩同时公布，或在成绩公布后"
+                            "几天内公布"),
+    "review": StageKind("成绩复核申请", "复核申请", "成绩公布后的几个工作日内，以当年通知为准"),
+    "audit": StageKind("考后资格审核", "资格审核", "往年多在成绩公布后一到两个月内发布审核通知，"
+                       "审核期约一到两周"),
+    "certificate": StageKind("证书发放", "证书", "往年多在审核结束后几个月内发放；电子证书"
+                             "常早于纸质证书"),
+}
+# Stages an exam entry may record itself (the exam has its days, the release its notice).
+RECORDED_STAGES = ("registration", "admit_card", "pass_marks", "review", "audit",
+                   "certificate")
+BEFORE_EXAM = ("registration", "admit_card")
+
+
+@dataclass(frozen=True)
+class StageDates:
+    """A recorded stage of one exam cycle: from ``first`` to ``last`` (one day when equal)."""
+
+    first: dt.date
+    last: dt.date
+    confirmed: bool = False
+    source: Optional[Source] = None
+    note: Optional[str] = None
+
+
+def _check_stage(values, ctx: Context, data):
+    if values["last"] is not None and values["last"] < values["first"]:
+        ctx.error(data.line_of("last"), "last", "'last' is before 'first'",
+                  "give the first and the last day of the period, in that order")
+    if values["confirmed"] and values["source"] is None:
+        ctx.error(data.line_of("confirmed"), "confirmed",
+                  "a confirmed date needs its source",
+                  "add 'source' with the title and address of the official notice, or set "
+                  "'confirmed: false'")
+
+
+STAGE = Schema("stage", {
+    "first": Date("First day (the only day, for a one-day event such as the pass marks).",
+                  required=True),
+    "last": Date("Last day of the period; leave out for a one-day event."),
+    "confirmed": Boolean("True once an official notice gives these dates (then 'source' is "
+                         "required); pages label an unconfirmed date as such.", default=False),
+    "source": Record(SOURCE, "The official notice that gives the dates."),
+    "note": Text("Short note shown with the stage, e.g. the pass marks themselves or where "
+                 "the audit takes place.", multiline=True),
+}, build=lambda v: StageDates(**{**v, "last": v["last"] or v["first"]}),
+   cross_check=_check_stage, help="The dates of one stage of the exam cycle.")
+
+
+@dataclass(frozen=True)
 class Exam:
     year: int
     days: tuple[dt.date, ...]
@@ -117,6 +184,16 @@ class Exam:
     confirmed: bool = False
     source: Optional[Source] = None
     note: Optional[str] = None
+    registration: Optional[StageDates] = None
+    admit_card: Optional[StageDates] = None
+    pass_marks: Optional[StageDates] = None
+    review: Optional[StageDates] = None
+    audit: Optional[StageDates] = None
+    certificate: Optional[StageDates] = None
+
+    def stage(self, key: str) -> Optional[StageDates]:
+        """The recorded dates of a stage in RECORDED_STAGES, or None."""
+        return getattr(self, key)
 
     @property
     def first_day(self) -> dt.date:
@@ -141,6 +218,34 @@ def _check_exam(values, ctx: Context, data):
     elif (days[-1] - days[0]).days > 7:
         ctx.error(data.line_of("days"), "days", "exam days span more than a week",
                   "list only the days of one sitting; add a second entry for another sitting")
+    else:
+        _check_stage_order(values, ctx, data)
+
+
+def _check_stage_order(values, ctx: Context, data):
+    """Stages before the exam end before it starts; stages after it start after it ends and
+    within two years (a review or certificate of 2026's exam may fall in 2027)."""
+    first, last = values["days"][0], values["days"][-1]
+    for key in RECORDED_STAGES:
+        stage = values.get(key)
+        if stage is None:
+            continue
+        name = STAGES[key].name
+        if key in BEFORE_EXAM and stage.last > last:
+            ctx.error(data.line_of(key), key, f"{name} ({key}) ends after the exam",
+                      f"the exam is {first.isoformat()}–{last.isoformat()}; check the year "
+                      "and the dates")
+        elif key not in BEFORE_EXAM and stage.first <= last:
+            ctx.error(data.line_of(key), key, f"{name} ({key}) starts before the exam is over",
+                      f"the exam ends {last.isoformat()}; check the year and the dates")
+        elif key not in BEFORE_EXAM and stage.last.year > values["year"] + 2:
+            ctx.error(data.line_of(key), key,
+                      f"{name} ({key}) ends more than two years after the exam",
+                      "check the year")
+        elif key in BEFORE_EXAM and stage.first.year < values["year"] - 1:
+            ctx.error(data.line_of(key), key,
+                      f"{name} ({key}) starts more than a year before the exam",
+                      "check the year")
 
 
 EXAM = Schema("exam", {
@@ -151,6 +256,9 @@ EXAM = Schema("exam", {
                          default=False),
     "source": Record(SOURCE, "The notice that sets the days."),
     "note": Text("Short note shown with the exam.", multiline=True),
+    **{key: Record(STAGE, f"{STAGES[key].name}: dates as an official notice gives them. "
+                   f"Unrecorded, pages give the usual timing ({STAGES[key].usual}), labelled.")
+       for key in RECORDED_STAGES},
 }, build=lambda v: Exam(**{**v, "days": tuple(v["days"])}), cross_check=_check_exam,
    help="One exam sitting.")
 

@@ -240,7 +240,22 @@ def _cycle_record(cycle: Cycle) -> dict:
             "opens": cycle.review.opens.isoformat(), "closes": cycle.review.closes.isoformat(),
             "working_days": cycle.review.working_days, "estimated": cycle.review.estimated,
             "provisional": cycle.review.provisional,
-            "status": cycle.milestones[2].status,
+            "recorded": cycle.review.recorded,
+            "status": cycle.milestone("review").status,
         },
         "rolling_validity_years": list(cycle.rolling),
+        "stages": [_stage_record(key, ms) for key, ms in cycle.stages()],
     }
+
+
+def _stage_record(key: str, ms) -> dict:
+    """One stage of a cycle: its dates when recorded or computed, else its usual timing."""
+    kind = m.STAGES[key]
+    if ms is None:
+        return {"key": key, "name": kind.name, "first": None, "last": None, "status": None,
+                "recorded": False, "estimated": False, "provisional": False,
+                "source": None, "note": None, "usual_timing": kind.usual}
+    return {"key": key, "name": kind.name, "first": ms.first.isoformat(),
+            "last": ms.last.isoformat(), "status": ms.status, "recorded": ms.recorded,
+            "estimated": ms.estimated, "provisional": ms.provisional,
+            "source": _source(ms.source), "note": ms.note, "usual_timing": None}

@@ -19,7 +19,7 @@ from .navigation import RegionTree
 from .pages import RegionView, api_record, exam_event_ld, search_terms
 from .render import Renderer
 from .resolve import ResolvedSite
-from .svg import WindowBar, cycle_timeline
+from .svg import StageBar, WindowBar, cycle_timeline
 from .unitfiles import UnitFiles, json_record, notice_feed, page
 
 PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths")
@@ -137,10 +137,12 @@ class ProvincePages:
                path) -> str:
         renderer, cycle, region = self.renderer, view.cycle, view.region
         schedule = self._fragment(("schedule", tuple(id(c) for c in view.cycles),
-                                   view.pending_year, province.slug, view.next_exam),
+                                   view.pending_year, province.slug, view.next_exam,
+                                   region.post_exam_audit),
                                   lambda: renderer.page(
                                       "_schedule.html", cycle=cycle, province=province,
                                       view=view, today=self.today,
+                                      post_exam_audit=region.post_exam_audit,
                                       timeline_svg=_timeline_svg(cycle, self.today)))
         channels = self._fragment(("channels", id(region.authorities), province.slug),
                                   lambda: renderer.page(
@@ -196,10 +198,13 @@ def _timeline_svg(cycle, today: dt.date):
     if cycle is None:
         return ""
     return Markup(cycle_timeline(
-        cycle.exam.days, (cycle.milestones[1].first, cycle.milestones[1].last),
+        cycle.exam.days, (cycle.release.first, cycle.release.last),
         cycle.announcement.date if cycle.announcement else None,
         (cycle.review.opens, cycle.review.closes), today,
-        estimated_review=cycle.review.estimated))
+        estimated_review=cycle.review.estimated,
+        stages=tuple(StageBar(m.STAGES[ms.key].short, ms.first, ms.last, not ms.provisional)
+                     for ms in cycle.milestones if ms.key in m.RECORDED_STAGES
+                     and ms.key != "review")))
 
 
 def _province_summary(views: list[RegionView]) -> RegionView | None:
@@ -226,21 +231,33 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
     for view in views:
         if view.cycle is None:
             continue
-        release = view.cycle.milestones[1]
-        key = (release.first, release.last, not release.estimated, release.provisional)
+        release = view.cycle.release
+        key = (release.first, release.last, not release.estimated, release.provisional,
+               view.cycle.exam.year, _stage_rows(view.cycle))
         groups.setdefault(key, []).append(view.region)
     rows = []
-    for (first, last, announced, provisional), regions in sorted(groups.items()):
+    for (first, last, announced, provisional, year, stages), regions in sorted(
+            groups.items(), key=lambda item: item[0][:5]):
         names = "、".join(r.name for r in regions[:3]) + (
             f"等{len(regions)}个地区" if len(regions) > 3 else "")
         target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
         label = f"{province.short_name} {names if len(groups) > 1 else ''}".strip()
         rows.append({"province": province.name, "regions": names, "first": first,
                      "last": last, "announced": announced, "provisional": provisional,
-                     "href_path": target,
+                     "href_path": target, "year": year, "stages": stages,
                      "bar": WindowBar(province.short_name, label, first, last, announced,
                                       provisional)})
     return rows
+
+
+def _stage_rows(cycle) -> tuple:
+    """Every stage of a cycle for the national timeline's table: (name, first, last, status,
+    estimated, provisional, recorded, usual timing); dates None when unrecorded."""
+    return tuple(
+        (m.STAGES[key].name, ms.first, ms.last, ms.status, ms.estimated, ms.provisional,
+         ms.recorded, None) if ms else
+        (m.STAGES[key].name, None, None, None, False, False, False, m.STAGES[key].usual)
+        for key, ms in cycle.stages())
 
 
 def _section_values(view: RegionView, specialty: m.Specialty) -> dict:

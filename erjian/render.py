@@ -34,13 +34,23 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
                            "img-src 'self'; connect-src 'self'; base-uri 'none'; "
                            "form-action 'none'; object-src 'none'")
 
+# The badge text of each stage's status. Each badge carries its labels (data-labels), so the
+# browser-side refresh (site.js) never keeps a copy of its own.
 STATUS_LABELS = {
+    "registration": {"upcoming": "未开始", "open": "报名中", "past": "已截止"},
+    "admit_card": {"upcoming": "未开始", "open": "可打印", "past": "已截止"},
     "exam": {"upcoming": "未开始", "open": "考试中", "past": "已结束"},
     "release": {"upcoming": "尚未开始", "open": "预计窗口内", "announced": "已公布日期",
                 "past": "已过"},
+    "pass_marks": {"upcoming": "未公布", "open": "公布中", "past": "已公布"},
     "review": {"upcoming": "未开始", "open": "可申请", "past": "已截止"},
+    "audit": {"upcoming": "未开始", "open": "审核中", "past": "已结束"},
+    "certificate": {"upcoming": "未开始", "open": "发放中", "past": "已开始发放"},
 }
-MILESTONE_NAMES = {"exam": "考试", "release": "成绩发布", "review": "成绩复核申请"}
+STATUS_ORDER = ("upcoming", "open", "past", "announced")
+BADGE_LABELS = {key: "|".join(labels.get(s, "") for s in STATUS_ORDER)
+                for key, labels in STATUS_LABELS.items()}
+MILESTONE_NAMES = {key: kind.name for key, kind in m.STAGES.items()}
 
 
 def cn_date(day: dt.date, weekday: bool = True) -> str:
@@ -103,7 +113,8 @@ class Renderer:
             keep_trailing_newline=True)
         self.env.filters.update(cn_date=cn_date, cn_short_date=cn_short_date)
         self.env.globals.update(url=self.url, abs_url=self.abs_url, site=site,
-                                status_labels=STATUS_LABELS, milestone_names=MILESTONE_NAMES,
+                                status_labels=STATUS_LABELS, badge_labels=BADGE_LABELS,
+                                milestone_names=MILESTONE_NAMES,
                                 models=m, breadcrumb_ld=self.breadcrumb_ld,
                                 milestones_json=milestones_json,
                                 csp=Markup(CONTENT_SECURITY_POLICY))
@@ -227,7 +238,12 @@ def json_ld(data) -> Markup:
 
 
 def milestones_json(cycle) -> str:
-    """The milestones as compact JSON for the browser-side status refresh (site.js)."""
+    """The milestones as compact JSON for the browser-side status refresh (site.js): key,
+    first, last, announced, provisional, and the name of a stage other than exam, release
+    and review."""
     return json.dumps([[ms.key, ms.first.isoformat(), ms.last.isoformat(),
                         int(ms.key == "release" and not ms.estimated), int(ms.provisional)]
-                       for ms in cycle.milestones], separators=(",", ":"))
+                       + ([] if ms.key in ("exam", "release", "review")
+                          else [MILESTONE_NAMES[ms.key]])
+                       for ms in cycle.milestones], ensure_ascii=False,
+                      separators=(",", ":"))

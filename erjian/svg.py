@@ -79,40 +79,74 @@ def _today(axis: Axis, today: dt.date, top: float, bottom: float) -> str:
             f'<text x="{x}" y="{_num(top - 4)}">今天</text></g>')
 
 
+@dataclass(frozen=True)
+class StageBar:
+    """A recorded stage other than exam, release and review, drawn on its own row."""
+
+    label: str       # short: the row label has room for four characters
+    first: dt.date
+    last: dt.date
+    confirmed: bool
+
+
 def cycle_timeline(exam_days: tuple, release: tuple, announced: dt.date | None,
-                   review: tuple, today: dt.date, *, estimated_review: bool) -> str:
+                   review: tuple, today: dt.date, *, estimated_review: bool,
+                   stages: tuple[StageBar, ...] = ()) -> str:
     """One guide page's timeline: exam days, release window (or announced date), review
-    window and today, with a <title>/<desc> text equivalent."""
+    window, any other recorded stages (before the exam above it, the rest below the review)
+    and today, with a <title>/<desc> text equivalent."""
     exam_first, exam_last = exam_days[0], exam_days[-1]
     release_first, release_last = release
     review_first, review_last = review
-    start = exam_first - dt.timedelta(days=7)
-    end = max(review_last, release_last) + dt.timedelta(days=7)
-    width, left, right = 480, 66, 470
+    before = [s for s in stages if s.last < exam_first]
+    after = [s for s in stages if s.last >= exam_first]
+    start = min([exam_first] + [s.first for s in before]) - dt.timedelta(days=7)
+    end = max([review_last, release_last] + [s.last for s in after]) + dt.timedelta(days=7)
+    width, left, right, pitch = 480, 66, 470, 32
     axis = Axis(start, end, left, right)
-    rows = [("考试", 34), ("成绩发布", 66), ("复核申请", 98)]
-    parts = [f'<text class="tl-label" x="2" y="{y + 13}">{name}</text>' for name, y in rows]
-    parts += _ticks(axis, 24, 122)
-    parts.append(_bar(axis, exam_first, exam_last, 34, 18, "tl-exam",
-                      f"考试 {_span_text(exam_first, exam_last)}"))
+    rows: list[tuple[str, str]] = []    # (label, bar), top to bottom
+
+    def y_of(index: int) -> float:
+        return 34 + index * pitch
+
+    def stage_bar(stage: StageBar, y: float) -> str:
+        cls = "tl-stage" if stage.confirmed else "tl-stage tl-provisional"
+        return _bar(axis, stage.first, stage.last, y, 18, cls,
+                    f"{stage.label} {_span_text(stage.first, stage.last)}")
+
+    for stage in before:
+        rows.append((stage.label, stage_bar(stage, y_of(len(rows)))))
+    rows.append(("考试", _bar(axis, exam_first, exam_last, y_of(len(rows)), 18, "tl-exam",
+                              f"考试 {_span_text(exam_first, exam_last)}")))
+    y = y_of(len(rows))
     if announced:
         x = _num(axis.x(announced) + axis.per_day / 2)
-        parts.append(f'<g class="tl-announced"><line x1="{x}" x2="{x}" y1="62" y2="88"/>'
-                     f'<circle cx="{x}" cy="75" r="6"><title>成绩发布（已公布）'
-                     f'{_md(announced)}</title></circle></g>')
+        rows.append(("成绩发布", f'<g class="tl-announced"><line x1="{x}" x2="{x}" '
+                     f'y1="{_num(y - 4)}" y2="{_num(y + 22)}"/><circle cx="{x}" '
+                     f'cy="{_num(y + 9)}" r="6"><title>成绩发布（已公布）{_md(announced)}'
+                     f'</title></circle></g>'))
     else:
-        parts.append(_bar(axis, release_first, release_last, 66, 18, "tl-window",
-                          f"成绩预计发布 {_span_text(release_first, release_last)}"))
-    parts.append(_bar(axis, review_first, review_last, 98, 18,
-                      "tl-review tl-estimated" if estimated_review else "tl-review",
-                      f"复核申请 {_span_text(review_first, review_last)}"))
-    parts.append(_today(axis, today, 24, 122))
+        rows.append(("成绩发布", _bar(axis, release_first, release_last, y, 18, "tl-window",
+                                    f"成绩预计发布 {_span_text(release_first, release_last)}")))
+    rows.append(("复核申请", _bar(axis, review_first, review_last, y_of(len(rows)), 18,
+                                  "tl-review tl-estimated" if estimated_review else "tl-review",
+                                  f"复核申请 {_span_text(review_first, review_last)}")))
+    for stage in after:
+        rows.append((stage.label, stage_bar(stage, y_of(len(rows)))))
+    bottom = y_of(len(rows) - 1) + 24
+    parts = [f'<text class="tl-label" x="2" y="{_num(y_of(i) + 13)}">{escape(label)}</text>'
+             for i, (label, _) in enumerate(rows)]
+    parts += _ticks(axis, 24, bottom)
+    parts += [bar for _, bar in rows]
+    parts.append(_today(axis, today, 24, bottom))
     release_text = (f"成绩发布日期已公布：{_md(announced)}" if announced else
                     f"成绩预计发布：{_span_text(release_first, release_last)}")
+    stage_text = "".join(f"{s.label}{'' if s.confirmed else '（未核实）'}："
+                         f"{_span_text(s.first, s.last)}；" for s in stages)
     desc = (f"考试：{_span_text(exam_first, exam_last)}；{release_text}；复核申请"
             f"{'（估算）' if estimated_review else ''}：{_span_text(review_first, review_last)}；"
-            f"今天：{_md(today)}。")
-    return (f'<svg class="timeline-svg" viewBox="0 0 {width} 144" role="img" '
+            f"{stage_text}今天：{_md(today)}。")
+    return (f'<svg class="timeline-svg" viewBox="0 0 {width} {_num(bottom + 22)}" role="img" '
             f'aria-labelledby="tl-title tl-desc" data-start="{start.isoformat()}" '
             f'data-left="{left}" data-per-day="{_num(axis.per_day * 1000)}">'
             f'<title id="tl-title">时间线</title><desc id="tl-desc">{escape(desc)}</desc>'

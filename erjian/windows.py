@@ -69,6 +69,7 @@ class ReviewWindow:
     working_days: int
     estimated: bool
     bases: tuple[YearBasis, ...]
+    recorded: bool = False     # dates from the exam's own 'review' entry, not computed
 
     @property
     def provisional(self) -> bool:

@@ -5,11 +5,7 @@
 (function () {
   "use strict";
   var DAY = 86400000;
-  var LABELS = {
-    exam: { upcoming: "未开始", open: "考试中", past: "已结束" },
-    release: { upcoming: "尚未开始", open: "预计窗口内", announced: "已公布日期", past: "已过" },
-    review: { upcoming: "未开始", open: "可申请", past: "已截止" }
-  };
+  var STATUSES = ["upcoming", "open", "past", "announced"];
   function parse(iso) {
     var p = iso.split("-");
     return Date.UTC(+p[0], p[1] - 1, +p[2]);
@@ -37,7 +33,7 @@
     var s = status(parse(el.getAttribute("data-first")), parse(el.getAttribute("data-last")),
       el.hasAttribute("data-announced"));
     el.className = "status status-" + s;
-    el.textContent = LABELS[kind][s];
+    el.textContent = el.getAttribute("data-labels").split("|")[STATUSES.indexOf(s)];
     current[scope(el) + kind] = s;
     var item = el.closest(".ms");
     if (item) { item.className = "ms ms-" + s; }
@@ -84,9 +80,12 @@
       text = next[3] ? "成绩 " + md(parse(next[1])) + " 发布（已公布）" :
         "成绩预计 " + md(parse(next[1])) + "–" + md(parse(next[2])) + (next[4] ? "（暂定）" : "");
     } else if (next[0] === "exam") {
-      text = "考试 " + md(parse(next[1])) + (next[4] ? "（未核实）" : "");
-    } else {
+      text = next[1].slice(0, 4) + "年考试 " + md(parse(next[1])) + (next[4] ? "（未核实）" : "");
+    } else if (next[0] === "review") {
       text = "复核申请截止 " + md(parse(next[2]));
+    } else {
+      text = next[5] + " " + md(parse(next[1])) +
+        (next[2] !== next[1] ? "–" + md(parse(next[2])) : "") + (next[4] ? "（未核实）" : "");
     }
     if (!next && el.hasAttribute("data-next-exam")) {
       text = "下次考试 " + md(parse(el.getAttribute("data-next-exam")));
