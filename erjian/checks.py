@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import models as m
 from .errors import Problem, SiteError
 from .load import line_in_file
 from .pages import Planner
@@ -29,7 +30,7 @@ def _line(root: Path, file: str, *path) -> int | None:
 @dataclass(frozen=True)
 class Finding:
     """One problem with what it is about: ``kind`` names the check (``unverified-link``,
-    ``unsourced-exam``, ``no-specialties``, ``projected-year``, ``input`` for the loader's
+    ``unsourced-exam``, ``unsourced-stage``, ``no-specialties``, ``projected-year``, ``input`` for the loader's
     warnings, ``error`` for errors); ``subject`` identifies the thing checked."""
 
     problem: Problem
@@ -83,6 +84,22 @@ def unsourced_exams(root: Path, owners):
                             "unsourced-exam", exam.year)
 
 
+def unsourced_stages(root: Path, owners):
+    """Recorded stage dates (registration, audit, …) without the notice they come from."""
+    for owner in owners:
+        if not sets_own(owner, "exams"):
+            continue
+        for index, exam in enumerate(owner.exams):
+            for key in m.RECORDED_STAGES:
+                if (stage := exam.stage(key)) is not None and stage.source is None:
+                    yield _warn(owner.file, _line(root, owner.file, "exams", index, key),
+                                f"exams[{index + 1}].{key}.source",
+                                f"the {exam.year} {m.STAGES[key].name} dates ({key}) have no "
+                                "source", "add 'source' with the title and address of the "
+                                "official notice that gives them", "unsourced-stage",
+                                f"{exam.year} {exam.sitting} {key}")
+
+
 def regions_without_specialties(root: Path, regions):
     for region in regions:
         if not region.specialties:
@@ -95,10 +112,8 @@ def regions_without_specialties(root: Path, regions):
 def projected_years(views):
     reported = set()
     for view in views:
-        cycle = view.cycle
-        if cycle is None:
-            continue
-        for basis in (*cycle.window.bases, *cycle.review.bases):
+        for basis in (b for cycle in view.cycles for b in (*cycle.window.bases,
+                                                             *cycle.review.bases)):
             if basis.projected and (basis.layer, basis.year) not in reported:
                 reported.add((basis.layer, basis.year))
                 yield _warn(f"calendars/{basis.layer}", None, None,
@@ -115,7 +130,7 @@ def province_findings(site, province, views, today: dt.date) -> list[Finding]:
     regions = [v.region for v in views]
     owners = [province, *regions]
     return [*stale_links(root, owners, today), *unsourced_exams(root, owners),
-            *regions_without_specialties(root, regions), *projected_years(views)]
+            *unsourced_stages(root, owners), *regions_without_specialties(root, regions), *projected_years(views)]
 
 
 def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
