@@ -39,6 +39,20 @@ class RegionView:
     def specialties(self) -> list[m.Specialty]:
         return [m.SPECIALTIES[code] for code in self.region.specialties]
 
+    @property
+    def chronological(self) -> tuple[Cycle, ...]:
+        """The cycles the pages show, earliest exam first."""
+        return tuple(sorted(self.cycles, key=lambda c: c.exam.first_day))
+
+    def next_step(self):
+        """(cycle, milestone) of the first stage not over yet across every cycle shown, or
+        (latest cycle, None) when all are over."""
+        for cycle in self.chronological:
+            milestone = cycle.next_milestone()
+            if milestone is not None:
+                return cycle, milestone
+        return self.chronological[-1], None
+
 
 def future_releases(site: ResolvedSite, today: dt.date) -> list[Problem]:
     """Release notices dated after the build date: the pages would call a release that has

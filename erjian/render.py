@@ -237,13 +237,14 @@ def json_ld(data) -> Markup:
                   .replace(">", "\\u003e"))
 
 
-def milestones_json(cycle) -> str:
-    """The milestones as compact JSON for the browser-side status refresh (site.js): key,
-    first, last, announced, provisional, and the name of a stage other than exam, release
-    and review."""
+def milestones_json(view) -> str:
+    """The milestones of every cycle a region's pages show, earliest exam first, as compact
+    JSON for the browser-side next step (site.js): key, first, last, fixed (1 when the
+    dates are not an estimate: an announced release, a recorded stage), provisional, and the
+    name of a stage other than exam, release and review."""
     return json.dumps([[ms.key, ms.first.isoformat(), ms.last.isoformat(),
-                        int(ms.key == "release" and not ms.estimated), int(ms.provisional)]
+                        int(not ms.estimated), int(ms.provisional)]
                        + ([] if ms.key in ("exam", "release", "review")
                           else [MILESTONE_NAMES[ms.key]])
-                       for ms in cycle.milestones], ensure_ascii=False,
-                      separators=(",", ":"))
+                       for cycle in view.chronological for ms in cycle.milestones],
+                      ensure_ascii=False, separators=(",", ":"))

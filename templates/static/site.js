@@ -70,25 +70,28 @@
     var list = JSON.parse(raw);
     var next = null;
     list.some(function (m) {
-      if (status(parse(m[1]), parse(m[2]), m[3] === 1) !== "past") { next = m; return true; }
+      var announced = m[0] === "release" && m[3] === 1;
+      if (status(parse(m[1]), parse(m[2]), announced) !== "past") { next = m; return true; }
       return false;
     });
     var text;
+    var year = function (m) { return m[1].slice(0, 4); };
     if (!next) {
-      text = "本年度成绩周期已结束；下次考试时间以官方通知为准";
+      var last = +year(list.filter(function (m) { return m[0] === "exam"; }).pop());
+      text = last + "年成绩周期已结束；" + (last + 1) + "年考试时间待公布";
     } else if (next[0] === "release") {
-      text = next[3] ? "成绩 " + md(parse(next[1])) + " 发布（已公布）" :
-        "成绩预计 " + md(parse(next[1])) + "–" + md(parse(next[2])) + (next[4] ? "（暂定）" : "");
+      var exam = list.slice(0, list.indexOf(next)).filter(function (m) {
+        return m[0] === "exam";
+      }).pop();
+      text = year(exam) + "年成绩" + (next[3] ? " " + md(parse(next[1])) + " 发布（已公布）" :
+        "预计 " + md(parse(next[1])) + "–" + md(parse(next[2])) + (next[4] ? "（暂定）" : ""));
     } else if (next[0] === "exam") {
-      text = next[1].slice(0, 4) + "年考试 " + md(parse(next[1])) + (next[4] ? "（未核实）" : "");
+      text = year(next) + "年考试 " + md(parse(next[1])) + (next[4] ? "（未核实）" : "");
     } else if (next[0] === "review") {
-      text = "复核申请截止 " + md(parse(next[2]));
+      text = "复核申请截止 " + md(parse(next[2])) + (next[3] ? "" : "（估算）");
     } else {
       text = next[5] + " " + md(parse(next[1])) +
         (next[2] !== next[1] ? "–" + md(parse(next[2])) : "") + (next[4] ? "（未核实）" : "");
-    }
-    if (!next && el.hasAttribute("data-next-exam")) {
-      text = "下次考试 " + md(parse(el.getAttribute("data-next-exam")));
     }
     el.textContent = text;
   });
