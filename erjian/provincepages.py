@@ -12,11 +12,13 @@ from markupsafe import Markup
 from . import models as m
 from .backtest import HISTORY_MIN_YEARS
 from .checks import province_warnings
+from .divisions import moved_path
 from .feeds import calendar_template, fill_calendar
 from .keys import Keys, digest, files_digest
 from .memo import Memo
 from .navigation import RegionTree
 from .pages import RegionView, api_record, exam_event_ld, search_terms
+from .redirects import add_redirects
 from .render import Renderer
 from .resolve import ResolvedSite
 from .svg import StageBar, WindowBar, cycle_timeline
@@ -68,10 +70,13 @@ class ProvincePages:
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._add_region(files, province, view)
+        redirects = add_redirects(files, self.renderer, self.today, site.input.root, province,
+                                  {v.region.path: v.region.specialties for v in views})
         if not products:
             return None
         made = self._products(province, views, summary)
         made["paths"] = files.paths
+        made["redirects"] = redirects   # old addresses: kept out of the sitemap
         made["digests"] = {name: digest(made[name]) for name in PRODUCTS}
         return made
 
@@ -168,10 +173,11 @@ class ProvincePages:
 
 
 def province_key(site: ResolvedSite, root: Path, fingerprint: str, slug: str) -> str:
-    """A province unit's key: its input folder, the notices about it and the site-wide
-    fingerprint."""
+    """A province unit's key: its input folder, its moved addresses (divisions/moved/), the
+    notices about it and the site-wide fingerprint."""
     province = site.input.provinces[slug]
-    return digest(fingerprint, files_digest(Path(root) / "regions" / slug),
+    return digest(fingerprint, files_digest(Path(root) / "regions" / slug,
+                                            moved_path(root, slug)),
                   province_notices(site, province))
 
 

@@ -28,11 +28,12 @@ def derive_stem(name: str) -> str:
 
 def derive_slug(name: str) -> str:
     """URL segment for a Chinese place name: administrative suffix dropped, then pinyin
-    (松江区 → songjiang, 马鞍山市 → maanshan). Empty when nothing usable remains."""
-    from pypinyin import lazy_pinyin
+    (松江区 → songjiang, 马鞍山市 → maanshan), polyphonic place names in their reviewed
+    reading (闵行区 → minhang, erjian/placenames.py). Empty when nothing usable remains."""
+    from .placenames import syllables as reading
 
     stem = derive_stem(name)
-    syllables = lazy_pinyin(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
+    syllables = reading(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
     return "".join(ch for ch in "".join(syllables).lower() if ch.isascii() and ch.isalnum())
 
 

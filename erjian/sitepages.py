@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from . import models as m
 from .backtest import HISTORY_MARGIN, HISTORY_MIN_YEARS
+from .divisions import dataset_info
 from .feeds import robots, sitemap
 from .keys import digest
 from .pages import Planner
@@ -74,7 +75,8 @@ class SitePages:
 
         def sitemap_text() -> str:
             pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
-                           for path in p["paths"] if path.endswith("index.html"))
+                           for path in set(p["paths"]).difference(p.get("redirects", ()))
+                           if path.endswith("index.html"))
             return sitemap([renderer.abs_url(p) for p in pages])
 
         files.add("sitemap.xml", (part("paths"), own), sitemap_text)
@@ -83,16 +85,17 @@ class SitePages:
     def _add_methodology(self, files: UnitFiles) -> None:
         inputs, planner, provinces = self.site.input, self.planner, self.site.provinces
         record = planner.record
+        divisions = dataset_info(self.root)
         files.add("methodology/index.html",
                   (inputs.layers, inputs.calendar_years, planner.first_year, planner.last_year,
                    [p.estimate for p in provinces], record.key(),
-                   [(p.slug, p.name) for p in provinces]),
+                   [(p.slug, p.name) for p in provinces], divisions),
                   page(self.renderer, self.today, "methodology.html", "methodology/",
                        layers=inputs.layers, years=inputs.calendar_years,
                        calendar=planner.calendar(()), first_year=planner.first_year,
                        last_year=planner.last_year, defaults=m.Estimate(),
                        provinces=provinces, record=record, history_margin=HISTORY_MARGIN,
-                       history_min_years=HISTORY_MIN_YEARS))
+                       history_min_years=HISTORY_MIN_YEARS, divisions=divisions))
 
     def _add_static(self, files: UnitFiles) -> None:
         for asset in sorted((self.root / "templates" / "static").glob("*")):

