@@ -153,11 +153,11 @@ def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
 
 
 def pinyin_forms(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of ``name`` (塔城 → tacheng, tc)."""
-    from pypinyin import Style, lazy_pinyin
+    """Full pinyin and initials of ``name`` in its place-name reading (塔城 → tacheng, tc;
+    闵行 → minhang, mh)."""
+    from . import placenames
 
-    return ("".join(lazy_pinyin(name)).lower(),
-            "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower())
+    return placenames.full(name), placenames.initials(name)
 
 
 def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> dict | None:

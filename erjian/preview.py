@@ -43,6 +43,13 @@ class Collected:
         self.paths.append(path)
         self.makers[path] = render
 
+    def copy_calendar(self, source: str, path: str) -> bool:
+        """As ``UnitFiles.copy_calendar``."""
+        if not source.endswith(".ics") or source not in self.makers:
+            return False
+        self.add(path, None, self.makers[source])
+        return True
+
 
 class MemoryBytecode(BytecodeCache):
     """Jinja's compiled templates kept in memory across generations (Jinja checks each

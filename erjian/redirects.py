@@ -2,6 +2,8 @@
 ``import-divisions``, never shortened) becomes a small page at its old path, and at the old
 path of each specialty page, that sends the reader on to the successor's page with a
 meta refresh (no script: the site's CSP allows none inline), names both places and says why.
+An old specialty page's ``schedule.ics`` is published again with the successor's events, so
+calendar subscriptions made at the old address keep working.
 
 They belong to the province's unit, so incremental builds, the preview and atomic publishing
 treat them like every other page. They are not regions: not in the sitemap, the search index
@@ -80,4 +82,8 @@ def add_redirects(files, renderer: Renderer, today: dt.date, root: Path,
                       "redirect.html", page_path=target, today=today, entry=entry,
                       specialty=specialty, province=province))
         written[source] = None
+        old_folder = source[:-len("index.html")]
+        if code and f"{old_folder}schedule.ics" not in real and files.copy_calendar(
+                f"{target}schedule.ics", f"{old_folder}schedule.ics"):
+            written[f"{old_folder}schedule.ics"] = None
     return list(written)

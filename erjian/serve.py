@@ -46,7 +46,7 @@ from pathlib import Path
 from .errors import SiteError, UserError, display_path
 from .preview import SITE_UNIT, static_file
 
-WATCHED = ("regions", "content", "templates", "calendars")
+WATCHED = ("regions", "content", "templates", "calendars", "divisions")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 MAX_PATH_BYTES = 2048

@@ -20,12 +20,25 @@ class UnitFiles:
     def __init__(self, writer: UnitWriter, fingerprint: str):
         self.writer, self.fingerprint = writer, fingerprint
         self.paths: list[str] = []
+        self._calendars: dict[str, tuple] = {}
 
     def add(self, path: str, key, render: Callable[[], str | bytes]) -> None:
         self.paths.append(path)
+        if path.endswith(".ics"):
+            self._calendars[path] = (key, render)
         file_key = digest(self.fingerprint, path, key)
         if self.writer.needs(path, file_key):
             self.writer.store(path, file_key, render())
+
+    def copy_calendar(self, source: str, path: str) -> bool:
+        """Publishes the calendar file ``source`` of this unit again at ``path`` (an old
+        address: calendar apps keep polling the URL they subscribed to, and a static site
+        cannot redirect them). False when the unit has no such calendar."""
+        if source not in self._calendars:
+            return False
+        key, render = self._calendars[source]
+        self.add(path, ("copy", source, key), render)
+        return True
 
 
 def page(renderer: Renderer, today: dt.date, template: str, page_path: str,

@@ -265,3 +265,10 @@ def test_the_repository_data_is_what_the_import_produces(tmp_path):
             if path.is_file():
                 copy = root / path.relative_to(ROOT)
                 assert copy.read_bytes() == path.read_bytes(), path
+
+
+def test_hand_written_regions_are_searched_by_their_place_name_reading():
+    from erjian.pages import pinyin_forms
+
+    assert pinyin_forms("闵行区") == ("minhangqu", "mhq")
+    assert pinyin_forms("阿勒泰地区")[0] == "aletaidiqu"

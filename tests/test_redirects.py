@@ -69,6 +69,14 @@ def test_the_old_address_of_shawan_county_sends_readers_to_shawan_city(built):
     assert "沙湾市" in target and 'http-equiv="refresh"' not in target
 
 
+def test_a_calendar_subscribed_at_an_old_address_keeps_getting_the_successors_events(built):
+    _, out = built
+    old = (out / "xinjiang" / "shawanxian" / "jidian" / "schedule.ics").read_bytes()
+    new = (out / "xinjiang" / "shawan" / "jidian" / "schedule.ics").read_bytes()
+    assert old == new
+    assert b"BEGIN:VEVENT" in old and b".shawan.xinjiang@" in old
+
+
 def test_a_corrected_reading_redirects_and_says_why(built):
     _, out = built
     page = (out / "shanghai" / "minxing" / "index.html").read_text("utf-8")
