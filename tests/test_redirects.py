@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from browser_support import browser  # noqa: F401  (the module's Chromium)
 from conftest import ROOT, copy_site, run_cli, tree_digest
 from erjian.divisions import read_moved
 from erjian.preview import ResidentSite
@@ -173,17 +174,6 @@ def origin(tmp_path_factory):
     assert code == 0, stderr
     with static_server(base / "out", port) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from browser_support import launch
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def watched_page(browser, origin):

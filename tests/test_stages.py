@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import ics
 
+import test_next_cycle
 from conftest import run_cli
 from erjian import models as m
 
@@ -18,13 +19,7 @@ SOURCE = """      source:
         title: {title}
         url: https://www.apta.gov.cn/
 """
-EXAM_2027 = """  - year: 2027
-    days: [2027-05-29, 2027-05-30]
-    confirmed: true
-    source:
-      title: 关于2027年度二级建造师执业资格考试考务工作的通知
-      url: https://www.apta.gov.cn/
-    registration:
+EXAM_2027 = test_next_cycle.EXAM_2027 + """    registration:
       first: 2027-03-01
       last: 2027-03-12
       confirmed: true
