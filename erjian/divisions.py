@@ -232,7 +232,7 @@ def _search_pinyin(name: str) -> str:
     """Pinyin forms the search filter matches, of the name and of its stem."""
     forms: list[str] = []
     for text in dict.fromkeys((name, derive_stem(name))):
-        for form in (placenames.full(text), placenames.initials(text)):
+        for form in placenames.forms(text):
             if form not in forms:
                 forms.append(form)
     return " ".join(forms)

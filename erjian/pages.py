@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import models as m
+from . import placenames
 from .errors import Problem, SiteError
 from .calendars import WorkCalendar, build_calendar
 from .cycles import Cycle, compute_cycle, focus_exam, order_cycles, upcoming_exam
@@ -147,17 +148,10 @@ def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
         terms.update(region.pinyin.split())
     else:
         for name in names:
-            terms.update(memo.get(("pinyin", name, library_version("pypinyin")),
-                                  lambda name=name: pinyin_forms(name)))
+            terms.update(memo.get(("pinyin", name, library_version("pypinyin"),
+                                   placenames.version()),
+                                  lambda name=name: placenames.forms(name)))
     return " ".join(sorted(t for t in terms if t))
-
-
-def pinyin_forms(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of ``name`` in its place-name reading (塔城 → tacheng, tc;
-    闵行 → minhang, mh)."""
-    from . import placenames
-
-    return placenames.full(name), placenames.initials(name)
 
 
 def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> dict | None:

@@ -99,6 +99,21 @@ def initials(text: str) -> str:
     return "".join(syllables(text, first_letter=True)).lower()
 
 
+def forms(text: str) -> tuple[str, str]:
+    """Full pinyin and initials of ``text``, what the home page's search matches
+    (闵行 → minhang, mh)."""
+    return full(text), initials(text)
+
+
+@lru_cache(maxsize=1)
+def version() -> str:
+    """Identifies the reading table, for cached readings (with pypinyin's version)."""
+    import hashlib
+
+    data = TABLE.read_bytes() if TABLE.exists() else b""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
 # ---------------------------------------------------------------------------------------
 # The review that makes placenames.tsv (not used by the build).
 

@@ -268,7 +268,35 @@ def test_the_repository_data_is_what_the_import_produces(tmp_path):
 
 
 def test_hand_written_regions_are_searched_by_their_place_name_reading():
-    from erjian.pages import pinyin_forms
+    from erjian.placenames import forms as pinyin_forms
 
     assert pinyin_forms("闵行区") == ("minhangqu", "mhq")
     assert pinyin_forms("阿勒泰地区")[0] == "aletaidiqu"
+
+
+def test_cached_search_readings_are_not_reused_once_the_reading_table_changes(
+        tmp_path, monkeypatch):
+    """The search terms of a hand-written region are memoised across builds; a reading
+    corrected in the table must not be served from the old cache entry."""
+    from erjian import placenames
+    from erjian.memo import Memo
+    from erjian.pages import search_terms
+
+    class Province:
+        slug, short_name = "shanghai", "上海"
+
+    class Region:
+        name, slug, pinyin, province = "闵行区", "minhang", None, Province
+
+    memo = Memo(tmp_path / "memo")
+    assert "minhangqu" in search_terms(Region, memo).split()
+    table = tmp_path / "placenames.tsv"
+    table.write_text("闵行\tmin xing\ttest\n", encoding="utf-8")
+    monkeypatch.setattr(placenames, "TABLE", table)
+    placenames.table.cache_clear()
+    placenames.version.cache_clear()
+    try:
+        assert "minxingqu" in search_terms(Region, memo).split()
+    finally:
+        placenames.table.cache_clear()
+        placenames.version.cache_clear()
