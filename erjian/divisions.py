@@ -155,20 +155,13 @@ def plain_slug(name: str) -> str:
     """The slug the rule gave before place-name readings: pypinyin alone (闵行区 → minxing)."""
     from pypinyin import lazy_pinyin
 
-    syllables = lazy_pinyin(derive_stem(name),
-                            errors=lambda text: [c for c in text.lower() if c.isalnum()])
-    return "".join(ch for ch in "".join(syllables).lower() if ch.isascii() and ch.isalnum())
+    return derive_slug(name, reading=lazy_pinyin)
 
 
 def _plain_full(name: str) -> str:
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(name)).lower()
-
-
-def _full_pinyin(name: str) -> str:
-    """Pinyin of the whole name, suffix included (塔城市 → tachengshi)."""
-    return placenames.full(name)
 
 
 def _wrong_reading(old: str, division: Division, kept: dict[str, str],
@@ -179,7 +172,7 @@ def _wrong_reading(old: str, division: Division, kept: dict[str, str],
     head, _, tail = old.partition("-")
     name = division.name
     if head == plain_slug(name) != derive_slug(name) or \
-            head == _plain_full(name) != _full_pinyin(name):
+            head == _plain_full(name) != placenames.full(name):
         return True
     parent = division.parent_code
     return bool(tail and parent and kept.get(parent) == tail and parent in corrected)
@@ -218,7 +211,7 @@ def assign_slugs(divisions: list[Division], kept: dict[str, str],
         candidates = [stem]
         if names[division.name] > 1 and division.parent_code in slugs:
             candidates = [f"{stem}-{slugs[division.parent_code]}"]
-        candidates.append(_full_pinyin(division.name))
+        candidates.append(placenames.full(division.name))
         if division.parent_code in slugs:
             candidates.append(f"{stem}-{slugs[division.parent_code]}")
         candidates.append(f"{stem}-{division.code}")
@@ -372,7 +365,7 @@ def _province_moves(slug: str, name: str, divisions: list[Division],
     for g in gone:
         found, _ = successors[g.code]
         if (found is not None and found.code not in previous and found.code not in inherited
-                and g.slug in (derive_slug(found.name), _full_pinyin(found.name))):
+                and g.slug in (derive_slug(found.name), placenames.full(found.name))):
             inherited[found.code] = g.slug   # the same address goes on, no redirect
     reserved = {e.old.split("/")[1] for e in old_entries}
     reserved |= {g.slug for g in gone if g.slug not in inherited.values()}

@@ -26,11 +26,14 @@ def derive_stem(name: str) -> str:
     return name
 
 
-def derive_slug(name: str) -> str:
+def derive_slug(name: str, reading=None) -> str:
     """URL segment for a Chinese place name: administrative suffix dropped, then pinyin
     (松江区 → songjiang, 马鞍山市 → maanshan), polyphonic place names in their reviewed
-    reading (闵行区 → minhang, erjian/placenames.py). Empty when nothing usable remains."""
-    from .placenames import syllables as reading
+    reading (闵行区 → minhang, erjian/placenames.py). Empty when nothing usable remains.
+    ``reading`` replaces the reader (pypinyin's ``lazy_pinyin`` gives the slugs made before
+    the reviewed readings)."""
+    if reading is None:
+        from .placenames import syllables as reading
 
     stem = derive_stem(name)
     syllables = reading(stem, errors=lambda text: [c for c in text.lower() if c.isalnum()])
