@@ -239,7 +239,7 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
             continue
         release = view.cycle.release
         key = (release.first, release.last, not release.estimated, release.provisional,
-               view.cycle.exam.year, _stage_rows(view.cycle))
+               view.cycle.exam.year, view.cycle.stages())
         groups.setdefault(key, []).append(view.region)
     rows = []
     for (first, last, announced, provisional, year, stages), regions in sorted(
@@ -254,16 +254,6 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
                      "bar": WindowBar(province.short_name, label, first, last, announced,
                                       provisional)})
     return rows
-
-
-def _stage_rows(cycle) -> tuple:
-    """Every stage of a cycle for the national timeline's table: (name, first, last, status,
-    estimated, provisional, recorded, usual timing); dates None when unrecorded."""
-    return tuple(
-        (m.STAGES[key].name, ms.first, ms.last, ms.status, ms.estimated, ms.provisional,
-         ms.recorded, None) if ms else
-        (m.STAGES[key].name, None, None, None, False, False, False, m.STAGES[key].usual)
-        for key, ms in cycle.stages())
 
 
 def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
