@@ -195,9 +195,6 @@ def _basis(basis) -> dict:
             "verified": basis.verified}
 
 
-USUAL_TIMING = "往年通常在5月下旬或6月上旬的周末"
-
-
 def api_record(view: RegionView, specialty: m.Specialty, page_url: str) -> dict:
     """One record of api/regions.json (documented field by field in docs/api.md). The
     top-level ``exam``, ``release``, ``review`` and ``rolling_validity_years`` describe the
@@ -218,7 +215,7 @@ def api_record(view: RegionView, specialty: m.Specialty, page_url: str) -> dict:
     }
     if view.pending_year is not None:
         record["next_exam_unrecorded"] = {"year": view.pending_year,
-                                          "usual_timing": USUAL_TIMING + "举行"}
+                                          "usual_timing": m.STAGES["exam"].usual}
     if cycle is None:
         return record
     record.update(_cycle_record(cycle))
