@@ -4,6 +4,10 @@ an annotation on its file and line, and a Markdown table for the job summary
 
 from __future__ import annotations
 
+import html
+import re
+import sys
+
 from .checks import Finding
 from .policy import Verdict
 
@@ -50,14 +54,37 @@ def fixed_text(entry: dict) -> str:
             f"(x{entry['count']}) no longer occurs")
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+# Everything quoted in the summary comes from input (file names, field names, messages that
+# quote values): a name such as ``a` [x](https://…) `b.yaml`` must stay text, never close a
+# code span and become a link, an image or HTML. CommonMark lets any ASCII punctuation be
+# backslash-escaped; a code span is closed only by a backtick run of its own fence's length.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _text(text: str | None) -> str:
+    """Literal text in a table cell: every punctuation mark escaped."""
+    return _PUNCTUATION.sub(r"\\\1", _one_line(text))
+
+
+def _code(text: str | None) -> str:
+    """Literal text as a code span in a table cell: a fence longer than any backtick run in
+    it, padded where it begins or ends with a backtick; ``|`` escaped for the table (GFM)."""
+    body = _one_line(text).replace("|", "\\|")
+    if not body:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
 
 
 def _row(status: str, finding: Finding) -> str:
     p = finding.problem
     where = p.file if p.line is None else f"{p.file}:{p.line}"
-    return f"| {status} | `{_cell(where)}` | {_cell(p.field)} | {_cell(p.message)} |"
+    return f"| {status} | {_code(where)} | {_text(p.field)} | {_text(p.message)} |"
 
 
 def summary(verdict: Verdict, strict: bool, verdict_line: str) -> str:
@@ -66,11 +93,30 @@ def summary(verdict: Verdict, strict: bool, verdict_line: str) -> str:
     rows = [_row("**error**", f) for f in verdict.errors]
     rows += [_row(new_status, f) for f in verdict.new]
     rows += [_row("accepted (baseline)", f) for f in verdict.accepted]
-    rows += [f"| fixed | `{_cell(e['file'])}` | {_cell(e['field'])} | "
-             f"{_cell(fixed_text(e))}: remove it with `--update-baseline` |"
+    rows += [f"| fixed | {_code(e['file'])} | {_text(e['field'])} | "
+             f"{_text(fixed_text(e))}: remove it with `--update-baseline` |"
              for e in verdict.fixed]
     text = f"### build.py check\n\n{verdict_line}\n"
     if rows:
         text += "\n| status | where | field | message |\n| --- | --- | --- | --- |\n"
         text += "\n".join(rows) + "\n"
     return text + "\n"
+
+
+def preformatted(text: str) -> str:
+    """``text`` as a preformatted block of a Markdown job summary, shown exactly as it is:
+    an HTML ``<pre>`` with the text escaped, so no line of it can end the block (as a ``````
+    line ends a fenced one) or become a link."""
+    return f"<pre>\n{html.escape(text, quote=False)}</pre>\n"
+
+
+def main(argv: list[str]) -> int:
+    """``python -m erjian.annotations FILE...``: the files as one preformatted block, for a
+    workflow's job summary."""
+    text = "".join(open(name, encoding="utf-8", errors="replace").read() for name in argv)
+    sys.stdout.write(preformatted(text))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
