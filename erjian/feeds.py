@@ -14,6 +14,9 @@ from . import models as m
 
 CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 PRODID = "-//erjian//score-release guide//ZH"
+# A feed reader only needs what is new since it last looked: the newest notices, not the
+# archive (the notices list pages keep every notice). 5,000 notices made feed.xml 3 MB.
+FEED_ENTRIES = 50
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -156,11 +159,18 @@ def fill_calendar(template: bytes, view, specialty: m.Specialty, page_url: str,
     return b"\r\n".join(filled)
 
 
+def recent_notices(notices) -> list[m.Notice]:
+    """The ``FEED_ENTRIES`` newest of ``notices``, newest first: what a feed of them holds."""
+    return sorted(notices, key=lambda n: (n.date, n.slug), reverse=True)[:FEED_ENTRIES]
+
+
 def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
               notice_url, render_body, today: dt.date) -> bytes:
-    """Atom feed of ``notices`` (newest first); ``notice_url(notice)`` gives absolute URLs."""
+    """Atom feed of the newest of ``notices`` (see ``recent_notices``);
+    ``notice_url(notice)`` gives absolute URLs."""
     from feedgen.feed import FeedGenerator
 
+    notices = recent_notices(notices)
     feed = FeedGenerator()
     feed.id(feed_url)
     feed.title(title)

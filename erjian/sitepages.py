@@ -12,7 +12,7 @@ from markupsafe import Markup
 from . import models as m
 from .backtest import HISTORY_MARGIN, HISTORY_MIN_YEARS
 from .divisions import dataset_info
-from .feeds import robots, sitemap
+from .feeds import recent_notices, robots, sitemap
 from .keys import digest
 from .pages import Planner
 from .render import Renderer, render_markdown_body
@@ -65,7 +65,7 @@ class SitePages:
                           "notice.html", page_path=f"notices/{notice.slug}/", today=today,
                           notice=notice, body=render_markdown_body(notice.body),
                           regions=regions))
-        files.add("feed.xml", notices,
+        files.add("feed.xml", recent_notices(notices),
                   lambda: notice_feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "",
                                       notices, today))
         files.add("404.html", (), page(renderer, today, "404.html", "404.html"))
