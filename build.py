@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from erjian import limits  # noqa: E402
+from erjian import limits, signed  # noqa: E402
 from erjian.clock import china_zone, today_in_china  # noqa: E402
 from erjian.errors import SiteError, UserError  # noqa: E402
 
@@ -168,7 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--today", type=parse_date, default=None,
                         help="date --write records (default: today in Asia/Shanghai)")
     verify.add_argument("--timeout", type=float, default=10.0,
-                        help="seconds to wait to connect and for each read (default 10)")
+                        help="seconds each link may take in all: connect, TLS, answer and "
+                             "redirects (default 10)")
+    verify.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
+                        help="also open this non-public address or network, e.g. 127.0.0.1 "
+                             "(only for testing against local servers; repeatable)")
     backtest = commands.add_parser("backtest", help="each past exam with a recorded release "
                                    "date against the window the estimate gives; hit rate")
     backtest.add_argument("--today", type=parse_date, default=None,
@@ -224,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     root = args.root
+    signed.never_trust_keys_under(root)   # before anything can read the cache key
     if args.command == "check":
         return _check(root, args, args.today or default_today())
     if args.command == "new":

@@ -19,6 +19,7 @@ from typing import Callable
 
 from jinja2.bccache import BytecodeCache
 
+from . import signed
 from .jobs import SITE_UNIT
 from .keys import site_fingerprint
 from .memo import Memo
@@ -175,6 +176,7 @@ class ResidentSite:
     def __init__(self, root: Path, today: dt.date, base_url: str | None,
                  cache_dir: Path | None = None):
         self.root, self.today, self.base_url = Path(root), today, base_url
+        signed.never_trust_keys_under(self.root)   # before the first cache read
         cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or self.root / ".cache")
         self.inputs = InputCache(cache_dir)
         self.memo = Memo(cache_dir / "memo.pickle")
