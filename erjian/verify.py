@@ -21,13 +21,19 @@ certificate against it (like curl's ``--resolve``).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import html
 import http.client
+import io
+import ipaddress
 import os
 import re
 import socket
 import ssl
+import stat
 import sys
+import tempfile
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +107,304 @@ def parse_resolve(text: str | None) -> dict[str, tuple[str, int]]:
     return pins
 
 
+# --- fetching: the rules every request follows -----------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """How to fetch. ``timeout`` bounds a whole fetch: name lookup, connect, TLS, headers,
+    body and every redirect hop. ``allow_addresses`` lists networks opened although they are
+    not public: only for testing against local servers."""
+
+    context: ssl.SSLContext
+    reviewed: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    resolve: dict | None = None
+    allow_addresses: tuple = ()
+    max_body: int = TITLE_BYTES
+    max_redirects: int = MAX_REDIRECTS
+
+
+@dataclass(frozen=True)
+class Page:
+    """The answer ``fetch`` ends on: its status, headers and the start of its body (at most
+    ``Settings.max_body`` bytes, as sent: still compressed if the server compressed it)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+class FetchError(Exception):
+    """Why a fetch gave no page. ``status`` names the failure (``DNS``, ``timeout``,
+    ``blocked address``, ``too many redirects``, …); ``url`` is the hop it happened on."""
+
+    def __init__(self, status: str, url: str, detail: str):
+        super().__init__(detail)
+        self.status, self.url, self.detail = status, url, detail
+
+
+class RedirectRefused(FetchError):
+    """A redirect to an address ``fetch``'s ``url_problem`` refuses; never opened."""
+
+    def __init__(self, code: int, target: str, problem: str):
+        super().__init__(f"{code} to refused host", target, problem)
+        self.code, self.problem = code, problem
+
+
+class BlockedAddress(OSError):
+    """The name leads to an address that is not public (loopback, private, …)."""
+
+
+class Deadline:
+    """The moment a fetch must be over by."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.at = seconds, time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError once none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no complete answer within {self.seconds:g} s (name lookup, "
+                               "connect, TLS, answer and redirects in all)")
+        return left
+
+
+def fetch(url: str, settings: Settings, url_problem=None) -> Page:
+    """GET ``url`` over HTTPS and follow its redirects, under every rule: only public
+    addresses (checked on the resolved and on the connected address), one deadline for the
+    whole fetch, a bounded body, at most ``settings.max_redirects`` hops, each redirect target
+    passed to ``url_problem`` (a function giving why a URL is refused, or None) before it is
+    opened. Raises FetchError (RedirectRefused for a refused target)."""
+    deadline = Deadline(settings.timeout)
+    current = url
+    for _ in range(settings.max_redirects + 1):
+        status, headers, body = _fetch_one(current, settings, deadline)
+        location = headers.get("Location")
+        if status not in REDIRECTS or not location:
+            return Page(url, current, status, headers, body)
+        target = urljoin(current, location.strip())
+        problem = url_problem(target) if url_problem else None
+        if problem:
+            raise RedirectRefused(status, target, problem)
+        current = target
+    raise FetchError("too many redirects", current,
+                     f"more than {settings.max_redirects} redirects")
+
+
+def _fetch_one(url: str, settings: Settings, deadline: Deadline):
+    """One GET: (status, headers, body; empty for a redirect)."""
+    sock = None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme != "https" or not host:
+            raise ValueError(f"only https:// addresses with a host are fetched, not {url}")
+        address = (settings.resolve or {}).get(host, (host, parts.port or 443))
+        sock = tls_socket(host, address, settings, deadline)
+        connection = http.client.HTTPSConnection(host, parts.port, context=settings.context)
+        connection.sock = _DeadlineSocket(sock, deadline)
+        connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query
+                                                          else ""), headers={
+            "User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5",
+            "Accept-Encoding": "identity", "Connection": "close"})
+        response = connection.getresponse()
+        redirect = response.status in REDIRECTS and response.getheader("Location")
+        body = b"" if redirect else read_body(response, settings.max_body)
+        return response.status, response.msg, body
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise FetchError(failure_name(exc), url, failure_detail(exc)) from exc
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def tls_socket(host: str, address: tuple[str, int], settings: Settings,
+               deadline: Deadline) -> ssl.SSLSocket:
+    """A TLS connection to ``host`` (server name and certificate) through ``address``."""
+    sock = connected_socket(address, settings.allow_addresses, deadline)
+    try:
+        sock.settimeout(deadline.left())
+        return settings.context.wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def connected_socket(address: tuple[str, int], allowed, deadline: Deadline) -> socket.socket:
+    """A TCP connection to the first public address ``address``'s name resolves to, whose
+    peer is checked again once connected; BlockedAddress when the name has none."""
+    name, port = address
+    candidates, blocked = [], []
+    for family, kind, proto, _, sockaddr in resolved(name, port, deadline):
+        problem = address_problem(sockaddr[0], allowed)
+        (blocked if problem else candidates).append(problem or (family, kind, proto, sockaddr))
+    if not candidates:
+        raise BlockedAddress(f"{blocked[0]}, never opened (an official site has a public "
+                             "address; check the link)" if blocked else f"{name} has no address")
+    error: OSError | None = None
+    for family, kind, proto, sockaddr in candidates:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(deadline.left())
+            sock.connect(sockaddr)
+            return checked_peer(sock, allowed)
+        except BlockedAddress:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
+
+
+def checked_peer(sock: socket.socket, allowed) -> socket.socket:
+    """``sock`` when the address it is connected to may be opened (what was resolved is what
+    was reached); else BlockedAddress."""
+    problem = address_problem(sock.getpeername()[0], allowed)
+    if problem:
+        raise BlockedAddress(f"connected to {problem}, which is never opened")
+    return sock
+
+
+def resolved(name: str, port: int, deadline: Deadline) -> list:
+    """``getaddrinfo`` for ``name``, given no longer than the deadline allows (the lookup has
+    no timeout of its own; a late one is left to finish in its own thread)."""
+    result: dict = {}
+
+    def lookup():
+        try:
+            result["infos"] = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        except Exception as exc:  # handed to the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(deadline.left())
+    if thread.is_alive():
+        raise TimeoutError(f"no DNS answer for {name} within {deadline.seconds:g} s")
+    if "error" in result:
+        raise result["error"]
+    return result["infos"]
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def address_problem(text: str, allowed=()) -> str | None:
+    """Why an address must not be opened ("127.0.0.1 is a loopback address"), or
+    None for a public one. IPv4-mapped, NAT64 (64:ff9b::/96) and 6to4 addresses are judged
+    by the IPv4 address they carry; ``allowed`` networks are opened whatever they are."""
+    ip = ipaddress.ip_address(text.split("%", 1)[0])
+    carried = _carried_ipv4(ip)
+    if any(candidate in network for candidate in (ip, carried) if candidate is not None
+           for network in allowed if candidate.version == network.version):
+        return None
+    for candidate in (ip, carried):
+        kind = candidate is not None and _not_public(candidate)
+        if kind:
+            return f"{ip} is {kind} address"
+    return None
+
+
+def _carried_ipv4(ip) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, NAT64, 6to4), if any."""
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.sixtofour
+
+
+def _not_public(ip) -> str | None:
+    """'a loopback', 'a private', … for an address that is not public; None otherwise."""
+    if _carried_ipv4(ip) is not None:
+        return None   # judged by the IPv4 address it carries
+    for kind, test in (("an unspecified", ip.is_unspecified), ("a loopback", ip.is_loopback),
+                       ("a link-local", ip.is_link_local), ("a multicast", ip.is_multicast),
+                       ("a private", ip.is_private), ("a reserved", ip.is_reserved)):
+        if test:
+            return kind
+    return None if ip.is_global else "a non-public"
+
+
+class _DeadlineSocket:
+    """A connected socket whose every send and receive is given only the time left before
+    the deadline: a server sending a byte a second is cut off when the deadline passes, not
+    allowed a full timeout per byte. What ``http.client`` needs of a socket, and no more."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline):
+        self._sock, self._deadline = sock, deadline
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(self._deadline.left())
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer) -> int:
+        self._sock.settimeout(self._deadline.left())
+        return self._sock.recv_into(buffer)
+
+    def makefile(self, mode: str, *args, **kwargs):
+        return io.BufferedReader(_Reader(self))
+
+    def close(self) -> None:
+        """Nothing: http.client closes its side before the body is read; the fetch closes
+        the socket itself when done."""
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, sock: _DeadlineSocket):
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._sock.recv_into(buffer)
+
+
+def read_body(response, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body (the deadline bounds how long that takes)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = response.read1(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def failure_name(exc: BaseException) -> str:
+    """The kind of failure, as the report's status column shows it."""
+    if isinstance(exc, BlockedAddress):
+        return "blocked address"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "TLS certificate"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS"
+    if isinstance(exc, socket.gaierror):
+        return "DNS"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, ConnectionResetError):
+        return "reset"
+    if isinstance(exc, http.client.HTTPException):
+        return "bad response"
+    return "network"
+
+
+def failure_detail(exc: BaseException) -> str:
+    message = getattr(exc, "verify_message", None) or str(exc) or type(exc).__name__
+    return " ".join(message.split())[:160]
+
+
 # --- visiting one address --------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -128,118 +432,25 @@ class Visit:
         return "ok" if self.code is not None else "-"
 
 
-@dataclass(frozen=True)
-class Settings:
-    context: ssl.SSLContext
-    reviewed: tuple[str, ...] = ()
-    timeout: float = DEFAULT_TIMEOUT
-    resolve: dict | None = None
-
-
-class _Connection(http.client.HTTPSConnection):
-    """HTTPS to ``host`` (server name and certificate), through a chosen address."""
-
-    def __init__(self, host: str, address: tuple[str, int], settings: Settings):
-        super().__init__(host, timeout=settings.timeout, context=settings.context)
-        self._address = address
-        self._tls = settings.context
-
-    def connect(self):
-        sock = socket.create_connection(self._address, self.timeout)
-        try:
-            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-        except BaseException:
-            sock.close()
-            raise
-
-
-@dataclass(frozen=True)
-class Answer:
-    code: int
-    location: str | None
-    title: str | None
-
-
-def request(url: str, settings: Settings) -> Answer:
-    """One GET of ``url``: its status, its Location, and for a 2xx answer the page title."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    address = (settings.resolve or {}).get(host, (host, parts.port or 443))
-    connection = _Connection(host, address, settings)
-    try:
-        path = parts.path or "/"
-        connection.request("GET", path + (f"?{parts.query}" if parts.query else ""), headers={
-            "User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5",
-            "Accept-Encoding": "identity", "Connection": "close"})
-        response = connection.getresponse()
-        title = None
-        if 200 <= response.status < 300:
-            body = decoded_body(read_start(response, settings.timeout),
-                                response.getheader("Content-Encoding"))
-            title = page_title(body, response.getheader("Content-Type"))
-        return Answer(response.status, response.getheader("Location"), title)
-    finally:
-        connection.close()
-
-
-def read_start(response, seconds: float) -> bytes:
-    """Up to TITLE_BYTES of the body, whatever arrived within ``seconds`` (a page sent a byte
-    at a time cannot hold a worker for longer)."""
-    deadline, chunks, size = time.monotonic() + seconds, [], 0
-    while size < TITLE_BYTES and time.monotonic() < deadline:
-        chunk = response.read1(TITLE_BYTES - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
 def visit(url: str, settings: Settings) -> Visit:
-    """Request ``url`` and follow its redirects, checking each target before opening it."""
-    current = url
+    """Fetch ``url``, each redirect target checked against the link policy before it is
+    opened, and say what it gave."""
     problem = official_url_problem(url, settings.reviewed)
     if problem:
         return Visit(url, "policy", url, policy_problem=problem, detail=problem)
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            answer = request(current, settings)
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            return Visit(url, failure_name(exc), current, detail=failure_detail(exc))
-        if answer.code not in REDIRECTS or not answer.location:
-            return Visit(url, str(answer.code), current, code=answer.code, title=answer.title)
-        target = urljoin(current, answer.location.strip())
-        problem = official_url_problem(target, settings.reviewed)
-        if problem:
-            return Visit(url, f"{answer.code} to refused host", target, code=answer.code,
-                         policy_problem=problem, detail=problem, refused_redirect=True)
-        current = target
-    return Visit(url, "too many redirects", current,
-                 detail=f"more than {MAX_REDIRECTS} redirects")
-
-
-def failure_name(exc: BaseException) -> str:
-    """The kind of failure, as the report's status column shows it."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return "TLS certificate"
-    if isinstance(exc, ssl.SSLError):
-        return "TLS"
-    if isinstance(exc, socket.gaierror):
-        return "DNS"
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused"
-    if isinstance(exc, ConnectionResetError):
-        return "reset"
-    if isinstance(exc, http.client.HTTPException):
-        return "bad response"
-    return "network"
-
-
-def failure_detail(exc: BaseException) -> str:
-    message = getattr(exc, "verify_message", None) or str(exc) or type(exc).__name__
-    return " ".join(message.split())[:160]
+    try:
+        page = fetch(url, settings, lambda target: official_url_problem(target,
+                                                                       settings.reviewed))
+    except RedirectRefused as exc:
+        return Visit(url, exc.status, exc.url, code=exc.code, policy_problem=exc.problem,
+                     detail=exc.problem, refused_redirect=True)
+    except FetchError as exc:
+        return Visit(url, exc.status, exc.url, detail=exc.detail)
+    title = None
+    if 200 <= page.status < 300:
+        title = page_title(decoded_body(page.body, page.headers.get("Content-Encoding")),
+                           page.headers.get("Content-Type"))
+    return Visit(url, str(page.status), page.final_url, code=page.status, title=title)
 
 
 def visit_all(urls, settings: Settings, workers: int = DEFAULT_WORKERS) -> dict[str, Visit]:
@@ -412,35 +623,195 @@ def record_verified(root: Path, links: list[Link], day: dt.date) -> list[str]:
     for link in links:
         by_file.setdefault(link.file, []).append(link)
     for file, file_links in by_file.items():
-        path = Path(root) / file
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-        for link in file_links:
-            try:
-                text = with_verified(text, link.index, link.url, day)
-            except LayoutError as exc:
-                problems.append(f"NOT RECORDED {link.where}: {exc}; add 'verified: "
-                                f"{day.isoformat()}' by hand")
-        data = (b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode()
-        if data != raw:
-            _replace(path, data)
+        try:
+            problems += _record_in_file(Path(root) / file, file_links, day)
+        except NotWritten as exc:
+            problems += [f"NOT RECORDED {link.where}: {exc}" for link in file_links]
     return problems
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, keeping its permissions."""
-    temporary = path.with_name(f".{path.name}.verify-links.tmp")
-    temporary.write_bytes(data)
-    os.chmod(temporary, path.stat().st_mode & 0o7777)
-    os.replace(temporary, path)
+class NotWritten(Exception):
+    """The file was left as it is; the message says why and what to do."""
+
+
+MAX_WRITE_ATTEMPTS = 5
+_BOM = b"\xef\xbb\xbf"
+
+
+def _record_in_file(path: Path, links: list[Link], day: dt.date) -> list[str]:
+    """Edit one file, starting from its content at the moment of writing: a save made
+    meanwhile is never overwritten, the edit is redone on it (NotWritten after
+    MAX_WRITE_ATTEMPTS saves in a row). Returns a line per link whose edit was refused."""
+    hint = f"add 'verified: {day.isoformat()}' by hand"
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        raw = _read_regular(path, hint)
+        data, problems = _edited(raw, links, day)
+        if data == raw:
+            if _read_regular(path, hint) == raw:
+                return problems
+        elif _swap_if_unchanged(path, raw, data, hint):
+            return problems
+    raise NotWritten(f"the file changed while verifying (saved {MAX_WRITE_ATTEMPTS} times "
+                     "during the edit); run again once it is no longer being edited")
+
+
+def _edited(raw: bytes, links: list[Link], day: dt.date) -> tuple[bytes, list[str]]:
+    """``raw`` with each link's date set, and a line per link that could not be."""
+    problems = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw, [f"NOT RECORDED {link.where}: the file is not UTF-8 text" for link in links]
+    for link in links:
+        try:
+            text = with_verified(text, link.index, link.url, day)
+        except LayoutError as exc:
+            problems.append(f"NOT RECORDED {link.where}: {exc}; add 'verified: "
+                            f"{day.isoformat()}' by hand")
+    return (_BOM if raw.startswith(_BOM) else b"") + text.encode(), problems
+
+
+def _read_regular(path: Path, hint: str) -> bytes:
+    """The bytes of ``path``, a regular file that may be written; NotWritten otherwise."""
+    try:
+        status = path.lstat()
+        if not stat.S_ISREG(status.st_mode):
+            raise NotWritten(f"the file is not a regular file (a symbolic link?); --write "
+                             f"edits regular files only: {hint}")
+        if not status.st_mode & 0o222 or not os.access(path, os.W_OK):
+            raise NotWritten(f"the file is read-only (mode {stat.filemode(status.st_mode)}); "
+                             f"--write leaves it alone: make it writable (chmod u+w) and run "
+                             f"again, or {hint}")
+        return _read_no_follow(path)
+    except OSError as exc:
+        raise NotWritten(_os_problem("read the file", exc, hint))
+
+
+def _read_no_follow(path: Path) -> bytes:
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with open(descriptor, "rb") as file:
+        return file.read()
+
+
+def _swap_if_unchanged(path: Path, raw: bytes, data: bytes, hint: str) -> bool:
+    """Put ``data`` in place of ``path`` if it still holds ``raw``; False (nothing changed)
+    when it does not, or when it was saved again meanwhile.
+
+    The file is renamed aside, and compared there: a save from then on creates a new file,
+    which the final ``link`` will not replace, and a save into the old file before that
+    shows in the comparison (an editor that truncates it first leaves it different from
+    ``raw`` at once). A file that changed is linked back whole, so a write still under way
+    into it lands in the file the editor sees. No temporary file is left, whatever fails."""
+    mode = path.lstat().st_mode
+    new = _temporary_copy(path, data, mode, hint)
+    aside = None
+    try:
+        aside = _set_aside(path, hint)
+        try:
+            unchanged = _read_no_follow(aside) == raw
+        except OSError:
+            unchanged = False   # replaced by a symbolic link meanwhile: put it back as it was
+        placed = unchanged and _link_if_absent(new, path, hint)
+        if not placed:
+            _link_if_absent(aside, path, hint)
+        return placed
+    finally:
+        _remove(new)
+        if aside is not None:
+            _put_back_and_remove(aside, path)
+
+
+def _temporary_copy(path: Path, data: bytes, mode: int, hint: str) -> Path:
+    """``data`` in a new hidden file beside ``path``, with ``path``'s permissions."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.verify-links.",
+                                            suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise NotWritten(_os_problem("create the edited copy beside it", exc, hint))
+    try:
+        with open(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fchmod(file.fileno(), stat.S_IMODE(mode))
+            os.fsync(file.fileno())
+    except OSError as exc:
+        _remove(Path(name))
+        raise NotWritten(_os_problem("write the edited copy beside it", exc, hint))
+    return Path(name)
+
+
+def _set_aside(path: Path, hint: str) -> Path:
+    """Rename ``path`` to a new hidden name beside it; that name."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.verify-links.",
+                                            suffix=".old", dir=path.parent)
+        os.close(descriptor)
+    except OSError as exc:
+        raise NotWritten(_os_problem("create a file beside it", exc, hint))
+    try:
+        os.rename(path, name)
+    except OSError as exc:
+        _remove(Path(name))
+        raise NotWritten(_os_problem("replace the file", exc, hint))
+    return Path(name)
+
+
+def _link_if_absent(source: Path, path: Path, hint: str) -> bool:
+    """Give ``source``'s file the name ``path`` unless something took that name meanwhile
+    (a save made during the edit, which stays)."""
+    try:
+        os.link(source, path, follow_symlinks=False)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise NotWritten(_os_problem("put the file in place", exc, hint))
+
+
+def _put_back_and_remove(aside: Path, path: Path) -> None:
+    """Remove the set-aside name, after putting the file back if nothing holds ``path``
+    (a failure between setting it aside and linking): the file is never lost."""
+    try:
+        if not os.path.lexists(path):
+            os.link(aside, path, follow_symlinks=False)
+        _remove(aside)
+    except OSError as exc:
+        raise NotWritten(f"could not put the file back ({exc.strerror or exc}): it is "
+                         f"{aside}; rename it to {path.name}")
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some space and run again",
+    errno.EDQUOT: "free some space and run again",
+    errno.EFBIG: "free some space and run again",
+    errno.EACCES: "make the file and its folder writable (chmod u+w) and run again",
+    errno.EPERM: "make the file and its folder writable (chmod u+w; chattr -i if lsattr "
+                 "shows 'i') and run again",
+    errno.EROFS: "the site is on a read-only file system: run it on a writable copy",
+}
+
+
+def _os_problem(action: str, exc: OSError, hint: str) -> str:
+    """'could not <action> (<reason>); <what to do>', the file left as it was."""
+    advice = _OS_HINTS.get(exc.errno, "run again")
+    return (f"could not {action} ({exc.strerror or exc}); the file is unchanged: {advice}, "
+            f"or {hint}")
 
 
 # --- the command -----------------------------------------------------------------------------
 
 def run(root: Path, today: dt.date, write: bool = False, timeout: float = DEFAULT_TIMEOUT,
         workers: int = DEFAULT_WORKERS, resolve: dict | None = None, out=None,
-        err=None) -> int:
-    """The verify-links command: 0 when every link passed, 1 otherwise."""
+        err=None, allow_addresses: tuple = ()) -> int:
+    """The verify-links command: 0 when every link passed (and, with ``write``, was
+    recorded), 1 otherwise."""
     from .validate import read_site
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -454,19 +825,22 @@ def run(root: Path, today: dt.date, write: bool = False, timeout: float = DEFAUL
     if resolve:
         print(f"note: {RESOLVE_ENV} connects {', '.join(sorted(resolve))} to fixed addresses",
               file=err)
+    if allow_addresses:
+        print(f"note: --allow-address opens {', '.join(map(str, allow_addresses))} although "
+              "not public (for testing against local servers only)", file=err)
     settings = Settings(ssl.create_default_context(), tuple(site.site.official_domains),
-                        timeout, resolve)
+                        timeout, resolve, tuple(allow_addresses))
     links = official_links(site)
     visits = visit_all([link.url for link in links], settings, workers)
     for line in [*table(links, visits), "", *summary(links, visits)]:
         print(line, file=out)
-    if write:
-        _write(Path(root), links, visits, today, out)
-    return 0 if all(visits[link.url].passed for link in links) else 1
+    all_recorded = _write(Path(root), links, visits, today, out) if write else True
+    return 0 if all_recorded and all(visits[link.url].passed for link in links) else 1
 
 
 def _write(root: Path, links: list[Link], visits: dict[str, Visit], today: dt.date,
-           out) -> None:
+           out) -> bool:
+    """Record the passing links; whether every passing authority link was recorded."""
     passed = [link for link in links if visits[link.url].passed]
     recordable = [link for link in passed if link.index is not None]
     problems = record_verified(root, recordable, today)
@@ -477,6 +851,21 @@ def _write(root: Path, links: list[Link], visits: dict[str, Visit], today: dt.da
         print(line, file=out)
     print(f"--write: verified: {today.isoformat()} recorded for {recorded} of {len(links)} "
           "links", file=out)
+    return recorded == len(recordable)
+
+
+def allowed_networks(texts) -> tuple:
+    """``--allow-address`` values as networks (an address alone is a network of one)."""
+    from .errors import UserError
+
+    networks = []
+    for text in texts or ():
+        try:
+            networks.append(ipaddress.ip_network(text.strip(), strict=False))
+        except ValueError:
+            raise UserError(f"--allow-address {text}: not an IP address or network",
+                            "give an address or network such as 127.0.0.1 or 127.0.0.0/8")
+    return tuple(networks)
 
 
 def command(root: Path, args) -> int:
@@ -491,4 +880,5 @@ def command(root: Path, args) -> int:
     except ValueError as exc:
         raise UserError(f"{RESOLVE_ENV}: {exc}", "write host=address:port, comma-separated")
     return run(root, args.today or today_in_china(), args.write, args.timeout,
-               resolve=resolve)
+               resolve=resolve, allow_addresses=allowed_networks(
+                   getattr(args, "allow_address", ())))

@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import gzip
 import http.server
+import ipaddress
 import socket
 import ssl
 import threading
@@ -25,6 +26,7 @@ from erjian import verify
 from erjian.checks import run_checks
 
 TODAY = dt.date(2026, 6, 15)
+LOCAL = ("--allow-address", "127.0.0.1")   # the test servers' address, opened on purpose
 LOOKALIKE = "www.apta.gov.cn.cx-query.com"
 SERVED = ("ok.test.gov.cn", "gbk.test.gov.cn", "missing.test.gov.cn", "lookalike.test.gov.cn",
           "hop.test.gov.cn", "www.xjrsks.com.cn", "slow.test.gov.cn", "loop.test.gov.cn",
@@ -202,7 +204,7 @@ def name_of(root: Path, province: str, url: str) -> str:
 
 
 def test_report_gives_status_policy_final_url_and_title(local_site, network):
-    code, out, err = run_cli("--root", str(local_site), "verify-links", "--timeout", "1")
+    code, out, err = run_cli("--root", str(local_site), "verify-links", *LOCAL, "--timeout", "1")
     assert code == 1, (out, err)
     rows = rows_by_url(out)
     assert len(rows) == len(REPLACEMENTS)
@@ -221,7 +223,7 @@ def test_report_gives_status_policy_final_url_and_title(local_site, network):
 
 
 def test_redirect_to_lookalike_is_refused_loudly_without_connecting(local_site, network):
-    code, out, _ = run_cli("--root", str(local_site), "verify-links", "--timeout", "1")
+    code, out, _ = run_cli("--root", str(local_site), "verify-links", *LOCAL, "--timeout", "1")
     assert code == 1
     where = line_of(local_site, "guangdong", "https://lookalike.test.gov.cn/")
     row = rows_by_url(out)[where]
@@ -238,7 +240,7 @@ def test_write_records_only_passing_links_and_check_stops_warning(local_site):
                   if "has never been verified" in p.message}
     assert len(unverified) == len(REPLACEMENTS)
 
-    code, out, _ = run_cli("--root", str(local_site), "verify-links", "--write", "--timeout",
+    code, out, _ = run_cli("--root", str(local_site), "verify-links", *LOCAL, "--write", "--timeout",
                            "1", "--today", TODAY.isoformat())
     assert code == 1
     assert f"--write: verified: {TODAY} recorded for 5 of 11 links" in out
@@ -263,7 +265,7 @@ def test_region_files_and_local_offices_are_visited_but_offices_not_recorded(loc
                       "  - name: 马鞍山市人事考试院\n    url: https://hop.test.gov.cn/\n"
                       "    role: local\nlocal_office:\n  name: 马鞍山市人事考试院\n"
                       "  url: https://gbk.test.gov.cn/\n", encoding="utf-8")
-    code, out, _ = run_cli("--root", str(local_site), "verify-links", "--write", "--timeout",
+    code, out, _ = run_cli("--root", str(local_site), "verify-links", *LOCAL, "--write", "--timeout",
                            "1", "--today", TODAY.isoformat())
     assert code == 1
     rows = rows_by_url(out)
@@ -277,7 +279,8 @@ def test_region_files_and_local_offices_are_visited_but_offices_not_recorded(loc
 
 def direct_settings(network, timeout=0.5) -> verify.Settings:
     context = ssl.create_default_context(cafile=network["bundle"])
-    return verify.Settings(context, (), timeout, network["pins"])
+    return verify.Settings(context, (), timeout, network["pins"],
+                           (ipaddress.ip_network("127.0.0.1/32"),))
 
 
 def test_an_answer_later_than_the_read_timeout_is_a_timeout(network):
