@@ -389,15 +389,12 @@ def _import(root: Path, dataset: Path) -> int:
 def _new(root: Path, args) -> int:
     from erjian import scaffold
 
-    try:
-        if args.kind == "region":
-            path = scaffold.new_region(root, args.province, args.name, args.level)
-        else:
-            path = scaffold.new_notice(root, args.title, default_today(), args.slug, args.kind,
-                                       tuple(args.province), tuple(args.region))
-    except scaffold.ScaffoldError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    # A refused argument raises scaffold.ScaffoldError, a UserError: main() prints it.
+    if args.kind == "region":
+        path = scaffold.new_region(root, args.province, args.name, args.level)
+    else:
+        path = scaffold.new_notice(root, args.title, default_today(), args.slug, args.kind,
+                                   tuple(args.province), tuple(args.region))
     print(f"created {path.relative_to(root).as_posix()}")
     return 0
 
