@@ -12,6 +12,7 @@ the previous generation, exactly as the build keeps the unit's files.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +21,10 @@ from typing import Callable
 from jinja2.bccache import BytecodeCache
 
 from . import signed
+from .errors import Problem, display_path
 from .jobs import SITE_UNIT
 from .keys import site_fingerprint
+from .load import outside_problem, outside_root, special_kind, special_problem
 from .memo import Memo
 from .navigation import RegionTree
 from .pages import Planner
@@ -161,12 +164,86 @@ class Generation:
 
 
 def static_file(root: Path, name: str) -> bytes | None:
-    """templates/static/<name> as the build copies it (None unless a plain regular file
-    directly in that folder)."""
-    target = Path(root) / "templates" / "static" / name
-    if "/" in name or name.startswith(".") or not target.is_file() or target.is_symlink():
-        return None
-    return target.read_bytes()
+    """templates/static/<name> as the build copies it (None when there is no such file, or
+    when it is refused: see ``static_asset``)."""
+    return static_asset(root, name)[0]
+
+
+MAX_STATIC_BYTES = 64 << 20   # a stylesheet, a script, an icon: far less
+
+
+def static_asset(root: Path, name: str) -> tuple[bytes | None, Problem | None]:
+    """(templates/static/<name>, None); (None, None) when there is no such file directly in
+    that folder; (None, why) when it is refused: reached through a symbolic link that leaves
+    the site's folder, not a regular file, or too large. A link inside the site is followed,
+    as the build follows it; the file is then opened one folder at a time from the site's
+    folder without following any link, so a link swapped in after the check is not followed
+    either."""
+    if "/" in name or name.startswith(".") or not name:
+        return None, None
+    root = Path(root)
+    path = root / "templates" / "static" / name
+    if outside_root(path, root):
+        link = _first_link(root, path)
+        return None, outside_problem(link, display_path(link, root))
+    display = display_path(path, root)
+    try:
+        fd = _open_beneath(root, path)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return None, Problem(display, None, None, "was replaced (by a symbolic link or "
+                                 "another kind of file) while the preview opened it; it was "
+                                 "not opened", "reload the page")
+        return None, Problem(display, None, None, f"cannot be read: {exc.strerror}")
+    try:
+        return _regular_content(fd, display)
+    finally:
+        os.close(fd)
+
+
+def _first_link(root: Path, path: Path) -> Path:
+    """The first symbolic link on the way from ``root`` to ``path`` (``path`` when none)."""
+    here = root
+    for part in path.relative_to(root).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return path
+
+
+def _open_beneath(root: Path, path: Path) -> int:
+    """A read-only descriptor of ``path``, reached from ``root`` through the real folders of
+    its real path, none of them (nor the file) opened through a link."""
+    base = os.path.realpath(root)
+    parts = Path(os.path.relpath(os.path.realpath(path), base)).parts
+    if ".." in parts:   # the path left the site since it was checked
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+    folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                            dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+                       | os.O_CLOEXEC, dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _regular_content(fd: int, display: str) -> tuple[bytes | None, Problem | None]:
+    kind = special_kind(os.fstat(fd).st_mode)
+    if kind:
+        return None, special_problem(display, kind)
+    with os.fdopen(fd, "rb", closefd=False) as handle:
+        content = handle.read(MAX_STATIC_BYTES + 1)
+    if len(content) > MAX_STATIC_BYTES:
+        return None, Problem(display, None, None,
+                             f"is over the {MAX_STATIC_BYTES:,}-byte limit for a static file",
+                             "check that it is the file you meant to add")
+    return content, None
 
 
 class ResidentSite:

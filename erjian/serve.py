@@ -44,7 +44,8 @@ import traceback
 from pathlib import Path
 
 from .errors import SiteError, UserError, display_path
-from .preview import SITE_UNIT, static_file
+from .load import outside_root
+from .preview import SITE_UNIT, static_asset
 
 WATCHED = ("regions", "content", "templates", "calendars", "divisions")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -203,7 +204,10 @@ class Preview:
     def _static(self, start_response, environ, name: str):
         """The site's stylesheet, script and icon, straight from templates/static/ (as the
         build copies them), whatever the build's state."""
-        content = static_file(self.root, name)
+        content, refused = static_asset(self.root, name)
+        if refused is not None:
+            return _respond(start_response, environ, "403 Forbidden",
+                            "text/plain; charset=utf-8", refused.format().encode() + b"\n")
         if content is None:
             return _not_found(start_response, environ)
         return _respond(start_response, environ, "200 OK", content_type(name), content)
@@ -363,17 +367,22 @@ def error_page(report: str) -> bytes:
 
 
 class Changes:
-    """Notices changed, added and removed files under the watched folders by comparing
-    modification times and sizes; cheap enough to run twenty times a second (a site has a few
-    hundred input files)."""
+    """Notices changed, added and removed files under the watched folders of ``root`` by
+    comparing modification times and sizes; cheap enough to run twenty times a second (a site
+    has a few hundred input files). A watched folder that is a link leaving the site is not
+    walked (the build refuses it; walking it could mean walking the whole disk)."""
 
-    def __init__(self, folders: list[Path]):
-        self.folders = folders
+    def __init__(self, root: Path, names=WATCHED):
+        self.root, self.names = Path(root), names
         self.seen = self._scan()
+
+    def _folders(self) -> list[Path]:
+        return [self.root / name for name in self.names if (self.root / name).is_dir()
+                and not outside_root(self.root / name, self.root)]
 
     def _scan(self) -> dict:
         found = {}
-        for folder in self.folders:
+        for folder in self._folders():
             for base, dirs, files in os.walk(folder):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for name in files:
@@ -415,7 +424,7 @@ def serve(root: Path, today: dt.date, port: int, base_url: str | None = None) ->
     preview = Preview(root, today, base_url=base_url or f"http://127.0.0.1:{port}/",
                       port=port)
     preview.rebuild()
-    changes = Changes([Path(root) / name for name in WATCHED if (Path(root) / name).is_dir()])
+    changes = Changes(root)
 
     unsent: list[str] = []   # changes whose reload a newer edit superseded
 
