@@ -17,17 +17,19 @@ finds its manifest exactly as it was; a spare left half-updated has no marker an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import publish, signed
+from . import drift, publish, signed
 from .publish import fault
 
-MANIFEST_FORMAT = 3
+MANIFEST_FORMAT = 4
 # Top-level folders of the repository the output may never be or be inside.
 PROTECTED = ("regions", "content", "templates", "calendars", "erjian", "tests", "docs",
              ".git", ".github", ".cache", ".venv", "node_modules")
@@ -42,12 +44,18 @@ class WriteReport:
 
 
 class Manifest:
-    """What one version of the site holds, stored as one small signed file per unit."""
+    """What one version of the site holds, stored as one small signed file per unit.
 
-    def __init__(self, folder: Path | None):
-        self.folder = folder
+    Each file is bound to what it describes, so that a signed file copied from another version
+    is not believed: the index records the version id (which must be the marker's), and each
+    unit's files and products record the unit's key and content digest (which must be the
+    index's)."""
+
+    def __init__(self, folder: Path | None, version: str | None = None):
+        self.folder, self.version = folder, version
         index = signed.load(folder / "index.pickle") if folder else None
-        self.known = isinstance(index, dict) and index.get("format") == MANIFEST_FORMAT
+        self.known = (isinstance(index, dict) and index.get("format") == MANIFEST_FORMAT
+                      and index.get("version") == version)
         self.units: dict[str, tuple[str, str]] = dict(index["units"]) if self.known else {}
         self._files: dict[str, dict] = {}
 
@@ -56,20 +64,31 @@ class Manifest:
         return {unit: key for unit, (key, _) in self.units.items()}
 
     def files(self, unit: str) -> dict:
-        """{path: (key, digest)} of a unit."""
+        """{path: (key, digest)} of a unit ({} when not recorded truly)."""
         if unit not in self._files:
-            data = signed.load(self.folder / f"unit-{_tag(unit)}.pickle") if (
-                self.known and unit in self.units) else None
-            self._files[unit] = data if isinstance(data, dict) else {}
+            data = self._bound(unit, "unit")
+            valid = isinstance(data, dict) and unit_content(data) == self.units[unit][1]
+            self._files[unit] = data if valid else {}
         return self._files[unit]
 
     def products(self, unit: str):
+        return self._bound(unit, "products")
+
+    def all_files(self) -> dict[str, tuple[str, str]]:
+        """{path: (unit, digest)} over every unit."""
+        return {path: (unit, entry[1]) for unit in self.units
+                for path, entry in self.files(unit).items()}
+
+    def _bound(self, unit: str, prefix: str):
         if not self.known or unit not in self.units:
             return None
-        return signed.load(self.folder / f"products-{_tag(unit)}.pickle")
+        data = signed.load(self.folder / f"{prefix}-{_tag(unit)}.pickle")
+        if not isinstance(data, dict) or data.get("unit") != (unit, *self.units[unit]):
+            return None
+        return data["data"]
 
 
-def save_manifest(folder: Path, units: dict, files: dict, products: dict,
+def save_manifest(folder: Path, version: str, units: dict, files: dict, products: dict,
                   previous: Manifest | None = None) -> None:
     """Write a version's manifest: ``files``/``products`` for the units given, hard links to
     ``previous``'s files for the others, the index last."""
@@ -79,10 +98,11 @@ def save_manifest(folder: Path, units: dict, files: dict, products: dict,
         for prefix, fresh in (("unit", files), ("products", products)):
             path = folder / f"{prefix}-{tag}.pickle"
             if unit in fresh:
-                signed.dump(path, fresh[unit])
+                signed.dump(path, {"unit": (unit, *units[unit]), "data": fresh[unit]})
             elif previous is not None and previous.folder != folder:
                 publish.place_link(previous.folder / f"{prefix}-{tag}.pickle", path)
-    signed.dump(folder / "index.pickle", {"format": MANIFEST_FORMAT, "units": units})
+    signed.dump(folder / "index.pickle", {"format": MANIFEST_FORMAT, "version": version,
+                                          "units": units})
 
 
 def unit_content(files: dict) -> str:
@@ -112,11 +132,12 @@ class IncrementalOutput:
     ``root`` is the repository, which (with its input folders) may never be the output."""
 
     def __init__(self, target: Path, clean: bool = False, root: Path | None = None,
-                 protected: tuple[str, ...] = PROTECTED):
+                 protected: tuple[str, ...] = PROTECTED, stream=None):
         self.target = Path(os.path.abspath(target))
         self.root, self.protected = root, protected
         self.state = publish.state_folder(self.target)
         self.clean = clean
+        self.stream = stream or sys.stderr
         self.report = WriteReport()
         self._stage: Path | None = None
         self._lock: publish.BuildLock | None = None
@@ -124,19 +145,29 @@ class IncrementalOutput:
         self._units: dict[str, tuple[str, str]] = {}
         self._new: dict[str, dict] = {}
         self._products: dict[str, object] = {}
+        self._damaged: dict[str, set[str]] = {}     # unit -> files to write again
+        self._strays: list[str] = []
+        self._inodes: dict[str, int] = {}           # output's files, as checked
+        self._restamped: drift.Snapshot | None = None
         self.manifest: Manifest | None = None
 
     # -- setting up ------------------------------------------------------------------------
 
     def __enter__(self) -> "IncrementalOutput":
         publish.refuse_unsafe_target(self.target, self.root, self.protected)   # again: time passed
-        self.state.mkdir(parents=True, exist_ok=True)
-        self._lock = publish.BuildLock(self.state / "lock").__enter__()
+        publish.refuse_links_in_state(self.target, self.state)
+        with _explained():
+            self.state.mkdir(parents=True, exist_ok=True)
+            self._lock = publish.BuildLock(self.state / "lock").__enter__()
         try:
-            self._recover()
-            version = None if self.clean else publish.read_marker(self.target)
-            self.manifest = Manifest(self._version_folder(version) if version else None)
-            self._stage = Path(tempfile.mkdtemp(prefix="stage-", dir=self.state))
+            with _explained():
+                self._recover()
+                version = None if self.clean else publish.read_marker(self.target)
+                self.manifest = Manifest(self._version_folder(version) if version else None,
+                                         version)
+                if self.manifest.known:
+                    self._check_output()
+                self._stage = Path(tempfile.mkdtemp(prefix="stage-", dir=self.state))
         except BaseException:
             self._release()
             raise
@@ -157,13 +188,51 @@ class IncrementalOutput:
     def _version_folder(self, version: str) -> Path:
         return self.state / "versions" / version
 
+    def _check_output(self) -> None:
+        """Compare ``output/`` with its manifest (see ``drift``): files changed, deleted or
+        added behind the build's back are written again or removed by this build."""
+        folder, version = self.manifest.folder, self.manifest.version
+        snapshot = drift.load(folder, version) or drift.unknown(version,
+                                                                self.manifest.all_files())
+        found = drift.compare(self.target, snapshot, ignore=(publish.MARKER,))
+        if found.links:
+            raise publish.link_refused(self.target / found.links[0])
+        self._inodes = found.inodes
+        self._strays = sorted(found.strays)
+        recorded = self.manifest.all_files() if (found.suspect or found.missing) else {}
+        if set(snapshot.files) != set(recorded or snapshot.files):
+            found.missing.extend(set(recorded) - set(snapshot.files))
+        edited = [p for p in found.suspect
+                  if p not in recorded or _file_hash(self.target / p) != recorded[p][1]]
+        for path in (*edited, *found.missing):
+            if path in recorded:
+                self._damaged.setdefault(recorded[path][0], set()).add(path)
+        restamp = set(found.suspect) - set(edited)
+        if restamp:
+            self._restamped = drift.take(self.target, snapshot.files, version)
+        self._note_repairs(sorted(edited), sorted(found.missing))
+
+    def _note_repairs(self, edited: list[str], missing: list[str]) -> None:
+        shown = self.target.name
+        for paths, what in ((edited, "changed since the last build (edited by hand?); "
+                                     "written again"),
+                            (missing, "deleted since the last build; written again"),
+                            (self._strays, "not made by the generator; removed (output/ "
+                                           "holds only what the generator makes: add other "
+                                           "files when deploying, or as assets in "
+                                           "templates/static/, published under static/)")):
+            if paths:
+                listed = ", ".join(f"{shown}/{p}" for p in paths[:5])
+                more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+                print(f"note: {listed}{more}: {what}", file=self.stream)
+
     # -- units -----------------------------------------------------------------------------
 
     def keep_unit(self, unit: str, unit_key: str):
         """The unit's products from the last build if its key is unchanged (its files are then
         kept as they are), else None."""
         recorded = self.manifest.units.get(unit)
-        if recorded is None or recorded[0] != unit_key:
+        if recorded is None or recorded[0] != unit_key or unit in self._damaged:
             return None
         products = self.manifest.products(unit)
         if not isinstance(products, dict):
@@ -173,7 +242,11 @@ class IncrementalOutput:
         return products
 
     def unit_writer(self, unit: str, unit_key: str) -> "UnitWriter":
-        return UnitWriter(unit, unit_key, self._stage, self.manifest.files(unit))
+        old = self.manifest.files(unit)
+        damaged = self._damaged.get(unit)
+        if damaged:
+            old = {path: entry for path, entry in old.items() if path not in damaged}
+        return UnitWriter(unit, unit_key, self._stage, old)
 
     def merge(self, result: "UnitResult") -> None:
         """Take over what a unit writer (in this process or a worker) did."""
@@ -192,7 +265,8 @@ class IncrementalOutput:
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
             if exc_type is None:
-                self._commit()
+                with _explained():
+                    self._commit()
         finally:
             if self._stage is not None:
                 shutil.rmtree(self._stage, ignore_errors=True)
@@ -206,23 +280,32 @@ class IncrementalOutput:
 
     def _commit(self) -> None:
         old = self.manifest
-        if old.known and self._same_content(old):
+        if old.known and self._same_content(old) and not self._strays:
             # Only keys changed (the bytes are as they were): record them for this version.
-            save_manifest(old.folder, self._units, self._new, self._products)
+            save_manifest(old.folder, old.version, self._units, self._new, self._products)
+            if self._restamped is not None:
+                drift.save(old.folder, self._restamped)
             return
         version = version_id(self._units)
         fault("before-manifest")
-        save_manifest(self._version_folder(version), self._units, self._new, self._products,
-                      old if old.known else None)
+        save_manifest(self._version_folder(version), version, self._units, self._new,
+                      self._products, old if old.known else None)
         if not old.known:
             self._publish_stage(version)
         else:
             self._publish_spare(version)
+        drift.save(self._version_folder(version), drift.take(self.target, self._paths(),
+                                                             version))
         self._forget_versions()
 
     def _same_content(self, old: Manifest) -> bool:
         return (not self._staged and set(self._units) == set(old.units)
                 and all(self._units[u][1] == old.units[u][1] for u in self._units))
+
+    def _paths(self) -> dict[str, str]:
+        """{path: hash} of every file of the new version."""
+        return {path: entry[1] for unit in self._units
+                for path, entry in self._files_of(unit).items()}
 
     def _publish_stage(self, version: str) -> None:
         """Everything was rendered into the staging folder: it becomes the output."""
@@ -242,43 +325,21 @@ class IncrementalOutput:
         os.rename(previous, spare)
 
     def _publish_spare(self, version: str) -> None:
-        """Bring the spare tree to the new version, then exchange it with the output."""
-        spare = self._ready_spare()
-        spare_manifest = Manifest(self._version_folder(publish.read_marker(spare)))
+        """Bring the spare tree to the new version, then exchange it with the output. Every
+        file of the new tree is either written by this build or the very file ``output/``
+        holds and this build checked; nothing else of the spare is kept."""
+        spare = self.state / "spare"
+        if not spare.is_dir():
+            spare.mkdir()
         publish.remove_marker(spare)
         fault("spare-unmarked")
-        place, delete = self._changes_from(spare_manifest)
-        staged = set(self._staged)
-        for count, relative in enumerate(sorted(place)):
-            destination = spare / relative
-            if relative in staged:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self._stage / relative, destination)
-            else:
-                publish.place_link(self.target / relative, destination)
-            if count == len(place) // 2:
-                fault("spare-half")
-        for relative in sorted(delete):
-            path = spare / relative
-            if path.is_file():
-                path.unlink()
-                publish.remove_empty_parents(path, spare)
+        publish.sync_tree(spare, set(self._paths()), set(self._staged), self._stage,
+                          self.target, self._inodes, halfway=lambda: fault("spare-half"))
         self.report.removed = len(self._removed_since(self.manifest))
         publish.write_marker(spare, version)
         fault("before-switch")
         publish.switch(spare, self.target, self.state)
         fault("after-switch")
-
-    def _ready_spare(self) -> Path:
-        """The spare tree with a known version, made afresh (hard links to the output) when
-        missing or left half-updated."""
-        spare = self.state / "spare"
-        version = publish.read_marker(spare) if spare.is_dir() else None
-        if version is not None and Manifest(self._version_folder(version)).known:
-            return spare
-        publish.remove_tree(spare)
-        publish.clone_tree(self.target, spare)
-        return spare
 
     def _differing(self, base: Manifest) -> tuple[dict, dict]:
         """{path: hash} before (in ``base``) and after (in the new version), over the units
@@ -294,13 +355,6 @@ class IncrementalOutput:
                 after.update((p, e[1]) for p, e in self._files_of(unit).items())
         return before, after
 
-    def _changes_from(self, base: Manifest) -> tuple[dict, set]:
-        """Paths whose bytes differ between ``base`` and the new version, and paths only
-        ``base`` has."""
-        before, after = self._differing(base)
-        place = {p: d for p, d in after.items() if before.get(p) != d}
-        return place, set(before) - set(after)
-
     def _files_of(self, unit: str) -> dict:
         return self._new[unit] if unit in self._new else self.manifest.files(unit)
 
@@ -309,12 +363,33 @@ class IncrementalOutput:
         return set(before) - set(after)
 
     def _forget_versions(self) -> None:
-        """Keep the manifests of the trees on disk (output and spare), nothing else."""
-        keep = {publish.read_marker(self.target), publish.read_marker(self.state / "spare")}
-        folder = self.state / "versions"
-        for entry in folder.iterdir():
-            if entry.name not in keep:
+        """Keep the manifest of the output, nothing else."""
+        keep = publish.read_marker(self.target)
+        for entry in (self.state / "versions").iterdir():
+            if entry.name != keep:
                 publish.remove_tree(entry)
+
+
+@contextlib.contextmanager
+def _explained():
+    """A file or folder the build may not change, named with why (immutable, not writable)."""
+    try:
+        yield
+    except PermissionError as exc:
+        explained = publish.not_permitted(exc)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+def _file_hash(path: Path) -> str | None:
+    """The hash of the file at ``path`` (not through a symbolic link), None if unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass

@@ -156,13 +156,33 @@ def test_output_on_a_mount_point_is_a_message(versions, tmp_path, monkeypatch):
     old, _ = versions
     site, out = published(tmp_path, spare=True)
 
+    def busy(new_tree, target):
+        raise OSError(16, "Device or resource busy")
+
+    monkeypatch.setattr(publish, "exchange", busy)
+    code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
+    assert code == 1
+    assert f"cannot publish into {out}: it is a mount point" in stderr
+    assert f"--out {out / 'site'}" in stderr
+    assert tree_digest(out) == old
+
+
+def test_a_file_system_that_cannot_swap_folders_is_named_not_called_a_mount_point(
+        versions, tmp_path, monkeypatch):
+    """EXDEV from renameat2 where the output is no mount point (overlayfs: a folder from a
+    Docker image's lower layer) says what the file system refused and where to build."""
+    old, _ = versions
+    site, out = published(tmp_path, spare=True)
+
     def cross_device(new_tree, target):
         raise OSError(18, "Invalid cross-device link")
 
     monkeypatch.setattr(publish, "exchange", cross_device)
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
-    assert code == 1
-    assert "mount point" in stderr and "--out" in stderr
+    assert code == 1 and "Traceback" not in stderr
+    assert f"cannot publish into {out}: its file system refuses to rename or swap" in stderr
+    assert "overlayfs" in stderr and "volume or a tmpfs" in stderr
+    assert "mount point" not in stderr and "/site" not in stderr.split("hint:")[1]
     assert tree_digest(out) == old
 
 
