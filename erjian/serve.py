@@ -34,6 +34,7 @@ import datetime as dt
 import errno
 import html
 import json
+import logging
 import mimetypes
 import os
 import re
@@ -442,10 +443,18 @@ def serve(root: Path, today: dt.date, port: int, base_url: str | None = None) ->
                 paths = [p for p in paths if not p.lower().endswith(".css")] or ["*"]
             tell_browsers(reload_path(paths), preview.generation)
 
-    _log_to(sys.stderr)
-    server = HTTPServer(application(preview))
-    server.add_sockets(sockets)
-    PeriodicCallback(check, POLL_MS).start()
+    log = _log_to(sys.stderr)
+    server = HTTPServer(application(preview), idle_connection_timeout=IDLE_SECONDS,
+                        body_timeout=IDLE_SECONDS)
+    acceptors = [Acceptor(server, sock, connection_limit()) for sock in sockets]
+    for acceptor in acceptors:
+        acceptor.start()
+
+    def poll() -> None:
+        log.report_suppressed()
+        check()
+
+    PeriodicCallback(poll, POLL_MS).start()
     print(f"serving the site from memory on http://127.0.0.1:{port}/ (Ctrl-C stops)",
           file=sys.stderr, flush=True)
     try:
@@ -453,7 +462,8 @@ def serve(root: Path, today: dt.date, port: int, base_url: str | None = None) ->
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        for acceptor in acceptors:
+            acceptor.stop()
     return 0
 
 
@@ -657,12 +667,137 @@ def page_path(url, port: int) -> str | None:
     return unquote(parts.path) or "/"
 
 
-def _log_to(stream) -> None:
-    """Requests tornado refuses or fails on (4xx, 5xx) as one line each on ``stream``."""
-    import logging
-
+def _log_to(stream) -> "QuietHandler":
+    """Requests tornado refuses or fails on (4xx, 5xx), and any other warning (tornado's,
+    asyncio's), as one line each on ``stream``, at most LOG_LINES_PER_SECOND of them."""
     from tornado.log import LogFormatter
 
-    channel = logging.StreamHandler(stream)
+    channel = QuietHandler(stream)
     channel.setFormatter(LogFormatter())
-    logging.getLogger("tornado").addHandler(channel)
+    logging.getLogger().addHandler(channel)
+    return channel
+
+
+LOG_LINES_PER_SECOND = 20
+
+
+class QuietHandler(logging.StreamHandler):
+    """A stream handler that writes at most ``per_second`` records a second; the rest are
+    counted, and the count is written as one line once writing resumes (or when
+    ``report_suppressed`` is called, as the preview does twenty times a second)."""
+
+    def __init__(self, stream, per_second: int = LOG_LINES_PER_SECOND, clock=time.monotonic):
+        super().__init__(stream)
+        self.per_second, self.clock = per_second, clock
+        self.second, self.written, self.suppressed = clock(), 0, 0
+
+    def emit(self, record) -> None:
+        if not self._room():
+            self.suppressed += 1
+            return
+        self.report_suppressed()
+        self.written += 1
+        super().emit(record)
+
+    def _room(self) -> bool:
+        now = self.clock()
+        if now - self.second >= 1.0:
+            self.second, self.written = now, 0
+        return self.written < self.per_second
+
+    def report_suppressed(self) -> None:
+        if not self.suppressed or not self._room():
+            return
+        count, self.suppressed = self.suppressed, 0
+        self.written += 1
+        self.stream.write(f"… {count} log messages suppressed (more than {self.per_second} "
+                          "a second)\n")
+        self.flush()
+
+
+MAX_CONNECTIONS = 64      # a few browser tabs use a dozen
+FILES_KEPT_FREE = 32      # descriptors left for the build's own files, the loop, the log
+IDLE_SECONDS = 20         # a connection that sends no complete request in this long is closed
+ACCEPT_PAUSE_SECONDS = 0.25
+
+
+def connection_limit() -> int:
+    """How many connections the preview keeps open at once: MAX_CONNECTIONS, or fewer when
+    the process may open few files (``ulimit -n``)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(4, min(MAX_CONNECTIONS, soft - FILES_KEPT_FREE))
+
+
+class Acceptor:
+    """Accepts connections on ``sock`` for ``server``, in place of tornado's accept handler,
+    which spins when the process is out of file descriptors: accept() fails with EMFILE, the
+    connection stays queued, the socket stays readable and the handler runs again at once,
+    logging a traceback each time. Here, accepting pauses instead (ACCEPT_PAUSE_SECONDS, one
+    log line), and a connection beyond ``limit`` open ones is closed as soon as accepted."""
+
+    log = logging.getLogger("tornado.general")
+
+    def __init__(self, server, sock: socket.socket, limit: int):
+        self.server, self.sock, self.limit = server, sock, limit
+        self.streams: set = set()
+        self.paused = None
+
+    def start(self) -> None:
+        from tornado.ioloop import IOLoop
+
+        self.paused = None
+        IOLoop.current().add_handler(self.sock, self._accept, IOLoop.READ)
+
+    def stop(self) -> None:
+        from tornado.ioloop import IOLoop
+
+        if self.paused is not None:
+            IOLoop.current().remove_timeout(self.paused)
+        else:
+            IOLoop.current().remove_handler(self.sock)
+        self.sock.close()
+
+    def _accept(self, fd, events) -> None:
+        for _ in range(128):   # then let the loop serve what was accepted
+            try:
+                connection, address = self.sock.accept()
+            except BlockingIOError:
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    raise
+                self._pause(exc)
+                return
+            if self._open() >= self.limit:
+                connection.close()
+                self.log.warning("closed a new connection: %d are open, the most the "
+                                 "preview keeps", self.limit)
+                continue
+            self._serve(connection, address)
+
+    def _open(self) -> int:
+        self.streams = {stream for stream in self.streams if not stream.closed()}
+        return len(self.streams)
+
+    def _serve(self, connection: socket.socket, address) -> None:
+        from tornado.iostream import IOStream
+
+        stream = IOStream(connection, max_buffer_size=self.server.max_buffer_size,
+                          read_chunk_size=self.server.read_chunk_size)
+        self.streams.add(stream)
+        self.server.handle_stream(stream, address)
+
+    def _pause(self, exc: OSError) -> None:
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current()
+        loop.remove_handler(self.sock)
+        self.paused = loop.call_later(ACCEPT_PAUSE_SECONDS, self.start)
+        self.log.warning("cannot accept connections (%s; %d are open): waiting %.2f s",
+                         exc.strerror, self._open(), ACCEPT_PAUSE_SECONDS)
