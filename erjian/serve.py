@@ -26,6 +26,14 @@ The server answers only this machine's browser: it listens on 127.0.0.1, answers
 requests whose Host names a loopback address with its port (a page on another site that
 rebinds its own name to 127.0.0.1 gets 403), accepts the reload websocket only from its own
 origin, and tells browsers which input file changed by its path relative to the site.
+It serves templates/static/ only from inside the site (``preview.static_asset``: a link
+leaving it is refused with a 403 that says so, as the build refuses it).
+
+It stays bounded under a flood: it accepts connections itself (``Acceptor``), keeps at most
+``connection_limit()`` open (64, fewer under a low ``ulimit -n``) and closes the rest at
+once, pauses accepting for a moment when out of file descriptors instead of retrying in a
+busy loop, closes a connection that sends no complete request within 20 s, and writes at
+most 20 log lines a second, then one line counting the rest (``QuietHandler``).
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ import stat
 import sys
 from pathlib import Path
 
+from .load import special_kind
+
 MAGIC = b"erjian-signed-1\n"
 _KEY_BYTES = 32
 _DIGEST_BYTES = 32
@@ -170,8 +172,9 @@ def _read_key(folder_fd: int, name: str) -> bytes | None:
         raise _Unsafe(f"it cannot be opened ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unsafe(f"it is {_kind(info.st_mode)}, not a regular file")
+        kind = special_kind(info.st_mode)
+        if kind:
+            raise _Unsafe(f"it is {kind}, not a regular file")
         if info.st_uid != os.geteuid():
             raise _Unsafe("it belongs to another user")
         if info.st_mode & 0o077:
@@ -185,18 +188,6 @@ def _read_key(folder_fd: int, name: str) -> bytes | None:
     if len(key) < _KEY_BYTES:
         raise _Unsafe(f"it holds {len(key)} bytes, not {_KEY_BYTES}")
     return key
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a plain file"
 
 
 def _made_key(folder_fd: int, name: str) -> bytes | None:
