@@ -268,3 +268,20 @@ def test_a_key_that_never_ends_is_a_note_not_a_hang(tmp_path, how):
     said = "it is a FIFO" if how == "fifo" else "it is a symbolic link"
     assert len(notes) == 1 and said in notes[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_key_in_use_is_dropped_when_a_repository_around_it_is_declared(home, capsys):
+    plant_key(home)
+    assert signed.machine_key() == PLANTED
+    signed.never_trust_keys_under(home.parent)   # e.g. a second site, the key inside it
+    assert signed.machine_key() != PLANTED
+    notes = key_notes(capsys.readouterr().err)
+    assert len(notes) == 1 and f"inside the repository {home.parent}" in notes[0]
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
+    """A relative XDG_CACHE_HOME names a folder of whatever the current folder is (the
+    checkout, often); the XDG specification says to ignore it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", ".cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert signed.key_file() == tmp_path / ".cache" / "erjian" / "cache-key"
