@@ -2,20 +2,27 @@
 
 Every ``authorities[].url`` and ``local_office.url`` of the province and region files is
 requested (GET, TLS verified with the standard trust store, which honours ``SSL_CERT_FILE``),
-a few at a time, with a connect and a read timeout. Redirects are followed up to
-``MAX_REDIRECTS`` times, and each target is checked against the link policy *before* it is
-opened: a link that redirects to a host the policy refuses is reported and never requested.
-The report is a table (file:line, status, policy, final URL, page title) and a summary.
+a few at a time, through ``fetch``: the one function for anything that fetches, with every
+rule of the network. Only public addresses are opened (the name's addresses are checked
+before connecting and the connected peer again after); one deadline bounds name lookup,
+connect, TLS, headers, body and redirects, so a server trickling bytes is cut off at it; the
+body is read up to a limit; redirects are followed up to ``MAX_REDIRECTS`` times, each target
+checked against the link policy *before* it is opened and each hop under the same rules. The
+report is a table (file:line, status, policy, final URL, page title) and a summary.
 
 A link *passes* when, after redirects, it answers 2xx on a host the policy accepts. With
 ``--write`` every passing authority gets ``verified: <today>`` in its file, edited in place:
 only that line is added or changed, comments and layout stay as they are (ruamel.yaml finds
-the line and column; the edit is checked by parsing the file again). ``local_office`` has no
-``verified`` field, so its link is checked but nothing is recorded.
+the line and column; the edit is checked by parsing the file again). The edit starts from the
+file as it is when written and is put in place only if nobody saved meanwhile (else it is
+redone on the new content); read-only files are left alone, the file's permissions kept, and
+no temporary file is left behind. ``local_office`` has no ``verified`` field, so its link is
+checked but nothing is recorded.
 
 Only for tests: ``ERJIAN_VERIFY_RESOLVE=host=address:port[,host=address:port]`` connects to
 ``address:port`` for ``host`` while still sending ``host`` as TLS server name and checking the
-certificate against it (like curl's ``--resolve``).
+certificate against it (like curl's ``--resolve``); the address must still be public unless
+``--allow-address`` opens it (for testing against local servers).
 """
 
 from __future__ import annotations
@@ -162,13 +169,14 @@ class Deadline:
 
     def __init__(self, seconds: float):
         self.seconds, self.at = seconds, time.monotonic() + seconds
+        self.message = (f"no complete answer within {seconds:g} s (name lookup, connect, TLS, "
+                        "answer and redirects in all)")
 
     def left(self) -> float:
         """Seconds left; TimeoutError once none are."""
         left = self.at - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"no complete answer within {self.seconds:g} s (name lookup, "
-                               "connect, TLS, answer and redirects in all)")
+            raise TimeoutError(self.message)
         return left
 
 
@@ -215,7 +223,8 @@ def _fetch_one(url: str, settings: Settings, deadline: Deadline):
         body = b"" if redirect else read_body(response, settings.max_body)
         return response.status, response.msg, body
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise FetchError(failure_name(exc), url, failure_detail(exc)) from exc
+        detail = deadline.message if isinstance(exc, TimeoutError) else failure_detail(exc)
+        raise FetchError(failure_name(exc), url, detail) from exc
     finally:
         if sock is not None:
             sock.close()
@@ -297,7 +306,8 @@ def address_problem(text: str, allowed=()) -> str | None:
     """Why an address must not be opened ("127.0.0.1 is a loopback address"), or
     None for a public one. IPv4-mapped, NAT64 (64:ff9b::/96) and 6to4 addresses are judged
     by the IPv4 address they carry; ``allowed`` networks are opened whatever they are."""
-    ip = ipaddress.ip_address(text.split("%", 1)[0])
+    shown = text.split("%", 1)[0]
+    ip = ipaddress.ip_address(shown)
     carried = _carried_ipv4(ip)
     if any(candidate in network for candidate in (ip, carried) if candidate is not None
            for network in allowed if candidate.version == network.version):
@@ -305,7 +315,7 @@ def address_problem(text: str, allowed=()) -> str | None:
     for candidate in (ip, carried):
         kind = candidate is not None and _not_public(candidate)
         if kind:
-            return f"{ip} is {kind} address"
+            return f"{shown} is {kind} address"
     return None
 
 
@@ -326,7 +336,7 @@ def _not_public(ip) -> str | None:
         return None   # judged by the IPv4 address it carries
     for kind, test in (("an unspecified", ip.is_unspecified), ("a loopback", ip.is_loopback),
                        ("a link-local", ip.is_link_local), ("a multicast", ip.is_multicast),
-                       ("a private", ip.is_private), ("a reserved", ip.is_reserved)):
+                       ("a reserved", ip.is_reserved), ("a private", ip.is_private)):
         if test:
             return kind
     return None if ip.is_global else "a non-public"
@@ -645,6 +655,9 @@ def _record_in_file(path: Path, links: list[Link], day: dt.date) -> list[str]:
     hint = f"add 'verified: {day.isoformat()}' by hand"
     for _ in range(MAX_WRITE_ATTEMPTS):
         raw = _read_regular(path, hint)
+        if not raw.strip():   # caught between an editor's truncation and its write
+            time.sleep(0.001)
+            continue
         data, problems = _edited(raw, links, day)
         if data == raw:
             if _read_regular(path, hint) == raw:
@@ -678,10 +691,14 @@ def _read_regular(path: Path, hint: str) -> bytes:
         if not stat.S_ISREG(status.st_mode):
             raise NotWritten(f"the file is not a regular file (a symbolic link?); --write "
                              f"edits regular files only: {hint}")
-        if not status.st_mode & 0o222 or not os.access(path, os.W_OK):
-            raise NotWritten(f"the file is read-only (mode {stat.filemode(status.st_mode)}); "
-                             f"--write leaves it alone: make it writable (chmod u+w) and run "
-                             f"again, or {hint}")
+        mode = stat.filemode(status.st_mode)
+        if not status.st_mode & 0o222:
+            raise NotWritten(f"the file is read-only (mode {mode}); --write leaves it alone: "
+                             f"make it writable (chmod u+w) and run again, or {hint}")
+        if not os.access(path, os.W_OK):
+            raise NotWritten(f"the file cannot be written (mode {mode}, owner {status.st_uid}; "
+                             "immutable if lsattr shows 'i'); --write leaves it alone: make it "
+                             f"writable (chmod u+w, chattr -i) and run again, or {hint}")
         return _read_no_follow(path)
     except OSError as exc:
         raise NotWritten(_os_problem("read the file", exc, hint))
@@ -758,26 +775,38 @@ def _set_aside(path: Path, hint: str) -> Path:
 
 def _link_if_absent(source: Path, path: Path, hint: str) -> bool:
     """Give ``source``'s file the name ``path`` unless something took that name meanwhile
-    (a save made during the edit, which stays)."""
+    (a save made during the edit, which stays). Where the file system has no hard links,
+    a rename once ``path`` is seen free."""
     try:
         os.link(source, path, follow_symlinks=False)
         return True
     except FileExistsError:
         return False
     except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise NotWritten(_os_problem("put the file in place", exc, hint))
+    if os.path.lexists(path):
+        return False
+    try:
+        os.rename(source, path)
+        return True
+    except OSError as exc:
         raise NotWritten(_os_problem("put the file in place", exc, hint))
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
 
 
 def _put_back_and_remove(aside: Path, path: Path) -> None:
     """Remove the set-aside name, after putting the file back if nothing holds ``path``
     (a failure between setting it aside and linking): the file is never lost."""
-    try:
-        if not os.path.lexists(path):
-            os.link(aside, path, follow_symlinks=False)
-        _remove(aside)
-    except OSError as exc:
-        raise NotWritten(f"could not put the file back ({exc.strerror or exc}): it is "
-                         f"{aside}; rename it to {path.name}")
+    if not os.path.lexists(path):
+        try:
+            _link_if_absent(aside, path, "")
+        except NotWritten:
+            raise NotWritten(f"could not put the file back: it is now {aside}; rename it to "
+                             f"{path.name}") from None
+    _remove(aside)
 
 
 def _remove(path: Path) -> None:

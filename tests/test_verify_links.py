@@ -30,7 +30,7 @@ LOCAL = ("--allow-address", "127.0.0.1")   # the test servers' address, opened o
 LOOKALIKE = "www.apta.gov.cn.cx-query.com"
 SERVED = ("ok.test.gov.cn", "gbk.test.gov.cn", "missing.test.gov.cn", "lookalike.test.gov.cn",
           "hop.test.gov.cn", "www.xjrsks.com.cn", "slow.test.gov.cn", "loop.test.gov.cn",
-          "big.test.gov.cn")
+          "big.test.gov.cn", "inward.test.gov.cn")
 GBK_TITLE = "广东省人力资源和社会保障厅"
 
 
@@ -62,6 +62,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif host == "slow.test.gov.cn":
             time.sleep(2)   # TLS is up, the answer is late: a read timeout
             self.answer(200, b"<title>late</title>", "text/html")
+        elif host == "inward.test.gov.cn":
+            self.answer(302, b"", "text/html", location="https://inner.test.gov.cn/")
         elif host == "hop.test.gov.cn":
             self.answer(301, b"", "text/html", location="https://ok.test.gov.cn/")
         else:
@@ -140,7 +142,8 @@ def network(tmp_path_factory):
                  "silent.test.gov.cn": silent.port, "refused.test.gov.cn": free_port(),
                  LOOKALIKE: lookalike.port})
     resolve = ",".join(f"{host}=127.0.0.1:{port}" for host, port in pins.items())
-    yield {"bundle": str(bundle), "resolve": resolve, "lookalike": lookalike,
+    yield {"bundle": str(bundle), "resolve": resolve, "lookalike": lookalike, "ca": ca,
+           "port": good.server_address[1],
            "pins": {host: ("127.0.0.1", port) for host, port in pins.items()}}
     for server in (good, wrong_name, unknown_ca):
         server.shutdown()
