@@ -223,6 +223,7 @@ def _fetch_one(url: str, settings: Settings, deadline: Deadline):
         body = b"" if redirect else read_body(response, settings.max_body)
         return response.status, response.msg, body
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        # a socket's own timeout says 'The read operation timed out': say which limit it was
         detail = deadline.message if isinstance(exc, TimeoutError) else failure_detail(exc)
         raise FetchError(failure_name(exc), url, detail) from exc
     finally:
@@ -251,7 +252,7 @@ def connected_socket(address: tuple[str, int], allowed, deadline: Deadline) -> s
         problem = address_problem(sockaddr[0], allowed)
         (blocked if problem else candidates).append(problem or (family, kind, proto, sockaddr))
     if not candidates:
-        raise BlockedAddress(f"{blocked[0]}, never opened (an official site has a public "
+        raise BlockedAddress(f"{blocked[0]}, never opened (a public site has a public "
                              "address; check the link)" if blocked else f"{name} has no address")
     error: OSError | None = None
     for family, kind, proto, sockaddr in candidates:
@@ -293,7 +294,7 @@ def resolved(name: str, port: int, deadline: Deadline) -> list:
     thread.start()
     thread.join(deadline.left())
     if thread.is_alive():
-        raise TimeoutError(f"no DNS answer for {name} within {deadline.seconds:g} s")
+        raise TimeoutError(deadline.message)
     if "error" in result:
         raise result["error"]
     return result["infos"]
@@ -719,7 +720,10 @@ def _swap_if_unchanged(path: Path, raw: bytes, data: bytes, hint: str) -> bool:
     shows in the comparison (an editor that truncates it first leaves it different from
     ``raw`` at once). A file that changed is linked back whole, so a write still under way
     into it lands in the file the editor sees. No temporary file is left, whatever fails."""
-    mode = path.lstat().st_mode
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        raise NotWritten(_os_problem("read the file", exc, hint))
     new = _temporary_copy(path, data, mode, hint)
     aside = None
     try:
@@ -819,7 +823,7 @@ def _remove(path: Path) -> None:
 _OS_HINTS = {
     errno.ENOSPC: "free some space and run again",
     errno.EDQUOT: "free some space and run again",
-    errno.EFBIG: "free some space and run again",
+    errno.EFBIG: "raise the file size limit (ulimit -f) and run again",
     errno.EACCES: "make the file and its folder writable (chmod u+w) and run again",
     errno.EPERM: "make the file and its folder writable (chmod u+w; chattr -i if lsattr "
                  "shows 'i') and run again",

@@ -319,8 +319,8 @@ def test_an_immutable_file_or_folder_leaves_no_temporary_file(anhui_site, immuta
 
 
 def test_a_failed_write_of_the_edited_copy_leaves_no_temporary_file(anhui_site):
-    """The edited copy cannot be written whole (a file size limit, standing in for a full
-    disk: the write fails the same way)."""
+    """The edited copy cannot be written whole (a file size limit: the write fails as on a
+    full disk, and a full disk cannot be made here)."""
     path = anhui_site / ANHUI
     before = tree_digest(anhui_site)
     limit = path.stat().st_size // 2
@@ -334,7 +334,7 @@ def test_a_failed_write_of_the_edited_copy_leaves_no_temporary_file(anhui_site):
         signal.signal(signal.SIGXFSZ, handler)
     assert code == 1, (out, err)
     assert out.count("could not write the edited copy beside it (File too large); the file "
-                     "is unchanged: free some space and run again") == 3, out
+                     "is unchanged: raise the file size limit (ulimit -f) and run again") == 3, out
     assert "--out" not in out + err
     assert beside(path) == []
     assert tree_digest(anhui_site) == before
@@ -377,3 +377,28 @@ def test_an_interruption_once_the_file_is_set_aside_puts_it_back(tmp_path, monke
     assert reads[1].endswith(".old")
     assert path.read_text(encoding="utf-8") == saved(0)
     assert beside(path) == []
+
+
+def test_a_full_disk_leaves_the_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = hebei_file(tmp_path)
+
+    def disk_full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(verify.os, "fsync", disk_full)
+    problems = verify.record_verified(tmp_path, [verify.Link(EDITED, 10, URLS[0], "x", 0)],
+                                      TODAY)
+    assert problems == [f"NOT RECORDED {EDITED}:10: could not write the edited copy beside it "
+                        "(No space left on device); the file is unchanged: free some space and "
+                        f"run again, or add '{STAMP}' by hand"]
+    assert path.read_text(encoding="utf-8") == saved(0)
+    assert beside(path) == []
+
+
+def test_allow_address_takes_only_addresses(anhui_site):
+    before = tree_digest(anhui_site)
+    code, out, err = verify_write(anhui_site, "--allow-address", "localhost")
+    assert code == 1 and out == ""
+    assert "--allow-address localhost: not an IP address or network" in err
+    assert "127.0.0.0/8" in err
+    assert tree_digest(anhui_site) == before
