@@ -167,7 +167,7 @@ def recent_notices(notices) -> list[m.Notice]:
 def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
               notice_url, render_body, today: dt.date) -> bytes:
     """Atom feed of the newest of ``notices`` (see ``recent_notices``);
-    ``notice_url(notice)`` gives absolute URLs."""
+    ``notice_url(notice)`` gives absolute URLs, ``render_body(notice)`` the HTML body."""
     from feedgen.feed import FeedGenerator
 
     notices = recent_notices(notices)
@@ -190,7 +190,7 @@ def atom_feed(title: str, feed_url: str, site_url: str, notices: list[m.Notice],
         entry.published(_midnight(notice.date))
         entry.updated(_midnight(notice.date))
         entry.summary(notice.summary or notice.title)
-        entry.content(str(render_body(notice.body)), type="html")
+        entry.content(str(render_body(notice)), type="html")
     return feed.atom_str(pretty=True)
 
 

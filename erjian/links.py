@@ -10,13 +10,19 @@
 - A reviewed domain may not be a public suffix (``com.cn``, ``github.io``, …): listing one
   would make every site registered under it official.
 
+- A link target in text (a notice body, guide text) may moreover be mailto: or a link within
+  this site; no other scheme (javascript:, data:, …) and no address starting with '//'.
+
 Pure functions; each returns why a value is refused, or None.
 """
 
 from __future__ import annotations
 
+import html
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from .load import excerpt
 
 GOV_CN = "gov.cn"
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -137,3 +143,24 @@ def reviewed_domain_problem(domain: str) -> str | None:
     if any(label.startswith("xn--") for label in labels):
         return f"'{domain}' contains punycode (xn--); list the plain ASCII domain"
     return lookalike_problem(domain, (GOV_CN,))
+
+
+def target_problem(target: str, reviewed: tuple[str, ...] = ()) -> str | None:
+    """Why the link target ``target`` (an href or src as a browser reads it: entities
+    decoded) may not be published: web links must pass :func:`link_problem`; mailto: and
+    links within this site are allowed; anything else is refused (None when it may)."""
+    # Its scheme read generously (entities and %-escapes decoded once more, controls
+    # dropped): a target that might be read as another scheme is refused.
+    compact = re.sub(r"[\s\x00-\x1f]", "", html.unescape(unquote(target))).lower()
+    scheme = re.match(r"[a-z][a-z0-9+.-]*:", compact)
+    if scheme is None:
+        if compact.replace("\\", "/").startswith("//"):
+            return (f"'{excerpt(target)}' starts with '//', which leaves this site without "
+                    "saying https://")
+        return None
+    if scheme.group() == "mailto:":
+        return None
+    if scheme.group() in ("http:", "https:"):
+        return link_problem(target.strip(), reviewed)
+    return (f"'{excerpt(target)}' uses {scheme.group()}; only https:// links, mailto: and "
+            "links within this site are allowed")

@@ -15,7 +15,7 @@ from .divisions import dataset_info
 from .feeds import recent_notices, robots, sitemap
 from .keys import digest
 from .pages import Planner
-from .render import Renderer, render_markdown_body
+from .render import Renderer
 from .resolve import ResolvedSite
 from .svg import national_timeline
 from .unitfiles import UnitFiles, json_record, notice_feed, page
@@ -63,7 +63,7 @@ class SitePages:
             files.add(f"notices/{notice.slug}/index.html", (notice, regions),
                       lambda notice=notice, regions=regions: renderer.page(
                           "notice.html", page_path=f"notices/{notice.slug}/", today=today,
-                          notice=notice, body=render_markdown_body(notice.body),
+                          notice=notice, body=renderer.notice_body(notice),
                           regions=regions))
         files.add("feed.xml", recent_notices(notices),
                   lambda: notice_feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "",

@@ -9,7 +9,7 @@ from typing import Callable
 
 from .feeds import atom_feed
 from .keys import digest
-from .render import Renderer, render_markdown_body
+from .render import Renderer
 from .write import UnitWriter
 
 
@@ -50,7 +50,7 @@ def page(renderer: Renderer, today: dt.date, template: str, page_path: str,
 def notice_feed(renderer: Renderer, title: str, feed_path: str, site_path: str, notices,
                 today: dt.date) -> bytes:
     return atom_feed(title, renderer.abs_url(feed_path), renderer.abs_url(site_path), notices,
-                     lambda n: renderer.abs_url(f"notices/{n.slug}/"), render_markdown_body,
+                     lambda n: renderer.abs_url(f"notices/{n.slug}/"), renderer.notice_body,
                      today)
 
 
