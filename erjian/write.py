@@ -64,11 +64,10 @@ class Manifest:
         return {unit: key for unit, (key, _) in self.units.items()}
 
     def files(self, unit: str) -> dict:
-        """{path: (key, digest)} of a unit ({} when not recorded truly)."""
+        """{path: (key, digest)} of a unit, None when not recorded truly."""
         if unit not in self._files:
             data = self._bound(unit, "unit")
-            valid = isinstance(data, dict) and unit_content(data) == self.units[unit][1]
-            self._files[unit] = data if valid else {}
+            self._files[unit] = data if isinstance(data, dict) else None
         return self._files[unit]
 
     def products(self, unit: str):
@@ -77,7 +76,7 @@ class Manifest:
     def all_files(self) -> dict[str, tuple[str, str]]:
         """{path: (unit, digest)} over every unit."""
         return {path: (unit, entry[1]) for unit in self.units
-                for path, entry in self.files(unit).items()}
+                for path, entry in (self.files(unit) or {}).items()}
 
     def _bound(self, unit: str, prefix: str):
         if not self.known or unit not in self.units:
@@ -232,7 +231,8 @@ class IncrementalOutput:
         """The unit's products from the last build if its key is unchanged (its files are then
         kept as they are), else None."""
         recorded = self.manifest.units.get(unit)
-        if recorded is None or recorded[0] != unit_key or unit in self._damaged:
+        if (recorded is None or recorded[0] != unit_key or unit in self._damaged
+                or self.manifest.files(unit) is None):
             return None
         products = self.manifest.products(unit)
         if not isinstance(products, dict):
@@ -242,7 +242,7 @@ class IncrementalOutput:
         return products
 
     def unit_writer(self, unit: str, unit_key: str) -> "UnitWriter":
-        old = self.manifest.files(unit)
+        old = self.manifest.files(unit) or {}
         damaged = self._damaged.get(unit)
         if damaged:
             old = {path: entry for path, entry in old.items() if path not in damaged}
@@ -350,7 +350,7 @@ class IncrementalOutput:
         after: dict[str, str] = {}
         for unit in changed:
             if unit in base.units:
-                before.update((p, e[1]) for p, e in base.files(unit).items())
+                before.update((p, e[1]) for p, e in (base.files(unit) or {}).items())
             if unit in self._units:
                 after.update((p, e[1]) for p, e in self._files_of(unit).items())
         return before, after

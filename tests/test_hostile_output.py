@@ -227,8 +227,10 @@ def test_a_deleted_page_comes_back(seed_root, reference, tmp_path):
     assert tree_digest(out) == reference[DAY]
 
 
-def test_a_replayed_manifest_is_not_believed(seed_root, reference, tmp_path):
-    """A signed manifest of another version copied over the current one's."""
+@pytest.mark.parametrize("replayed", ["*", "*-anhui.pickle"], ids=["manifest", "one-unit"])
+def test_a_replayed_manifest_is_not_believed(seed_root, reference, tmp_path, replayed):
+    """A signed manifest of another version (or one unit's files and products) copied over
+    the current one's."""
     out = tmp_path / "out"
     built(seed_root, out)
     state = publish.state_folder(out)
@@ -237,7 +239,7 @@ def test_a_replayed_manifest_is_not_believed(seed_root, reference, tmp_path):
     shutil.copytree(state / "versions" / first, saved)
     built(seed_root, out, today=OTHER_DAY)
     current = state / "versions" / publish.read_marker(out)
-    for path in saved.iterdir():
+    for path in saved.glob(replayed):
         shutil.copyfile(path, current / path.name)
     code, stdout, stderr = build(seed_root, out)
     assert code == 0, stderr
