@@ -64,6 +64,8 @@ def explain_os_error(exc: OSError) -> UserError | None:
     """``exc`` as a message naming the path, what happened and what to do; None when it is
     not a failure a user can cause (then it should surface as the bug it probably is)."""
     explained = _EXPLAINED.get(exc.errno) if isinstance(exc.errno, int) else None
+    if exc.errno == errno.ENAMETOOLONG:
+        explained = _name_over_limit(exc.filename) or explained
     if explained is None:
         return None
     what, hint = explained
@@ -75,6 +77,17 @@ def explain_os_error(exc: OSError) -> UserError | None:
     else:
         where = ""
     return UserError(f"{where}{what} ({code})", hint)
+
+
+def _name_over_limit(filename) -> tuple[str, str] | None:
+    """ENAMETOOLONG is most often one name over 255 bytes, not a path too long."""
+    for part in _show(filename or "").split("/"):
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > 255:
+            return (f"the name {part[:30]}… is {size} bytes, over the file system's limit of "
+                    "255 bytes for one file or folder name (the path's length is not the "
+                    "problem)", "shorten that name")
+    return None
 
 
 def _show(filename) -> str:

@@ -303,3 +303,16 @@ def test_an_immutable_folder_is_named_with_what_to_do(site, tmp_path):
             _chattr("-i", path)
     code, _, stderr = build(site, out)
     assert code == 0, stderr
+
+
+def test_enametoolong_names_the_name_over_the_limit_not_the_path():
+    import errno
+
+    from erjian.failures import explain_os_error
+
+    long_name = "x" * 256
+    report = explain_os_error(OSError(errno.ENAMETOOLONG, "File name too long",
+                                      f"/srv/site/{long_name}/index.html")).report()
+    assert "is 256 bytes, over the file system's limit of 255 bytes for one file or " \
+           "folder name" in report
+    assert "hint: shorten that name" in report and "shorter path" not in report
