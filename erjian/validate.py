@@ -7,24 +7,22 @@ editor fixes a whole batch at once instead of one error per build.
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import re
 import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import unquote
 
 from . import markdown_limits
 from . import models as m
 from .errors import Problem, display_path
-from .links import link_problem
 from .load import (LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown,
                    load_yaml, outside_problem, outside_root, read_text, special_kind,
                    special_problem)
 from . import signed
 from .memo import write_pickle
+from .render import LINK_HINT, guide_problems, refused_links
 from .schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
 
 
@@ -250,7 +248,8 @@ def _code_version() -> str:
     """Changes whenever the code that reads and validates input changes."""
     folder = Path(__file__).resolve().parent
     hasher = hashlib.sha256()
-    for name in ("load.py", "schema.py", "models.py", "validate.py", "links.py"):
+    for name in ("load.py", "schema.py", "models.py", "validate.py", "links.py",
+                 "render.py", "markdown_limits.py"):
         hasher.update((folder / name).read_bytes())
     return hasher.hexdigest()
 
@@ -661,73 +660,47 @@ def _read_notices(folder: Path, show, problems) -> list[m.Notice]:
         if problem:
             problems.append(problem)
             continue
-        loaded = show.markdown(path)
-        left = placeholders(loaded)
-        if left:
-            problems.extend(left)
+        notice = _cached("notice", path, problems,
+                         lambda found, path=path: _read_notice(path, show, found))
+        if notice is None:
             continue
-        values = _check(m.NOTICE, loaded, problems, show.reviewed)
-        if values is None:
-            continue
-        too_costly = markdown_limits.problems(loaded.body, show(path), loaded.body_line)
-        if too_costly:   # before anything else reads the body
-            problems.extend(too_costly)
-            continue
-        slug = values.pop("slug") or path.stem
+        slug = notice.slug
         if slug in owners:
-            problems.append(Problem(show(path), _line_of(loaded, "slug"), "slug",
+            problems.append(Problem(show(path), _line_of(show.markdown(path), "slug"), "slug",
                                     f"slug '{slug}' is already used by {owners[slug]}; two "
                                     f"notices cannot share the address notices/{slug}/",
                                     "rename one of the two files, or give one its own 'slug'"))
             continue
         owners[slug] = show(path)
-        refused = _refused_links(loaded.body, show.reviewed)
-        for offset, reason in refused:
-            problems.append(Problem(show(path), loaded.body_line + offset, "body",
-                                    f"link is refused: {reason}",
-                                    "link the official page itself, with https://"))
-        if refused:
-            continue
-        values["provinces"] = tuple(values["provinces"])
-        values["regions"] = tuple(values["regions"])
-        notices.append(m.Notice(slug=slug, body=loaded.body, file=show(path),
-                                line=loaded.body_line, **values))
+        notices.append(notice)
     return notices
 
 
-_LINK_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ \t]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
-                           r"|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", re.M)
-
-
-def _refused_links(body: str, reviewed: tuple = ()) -> list[tuple[int, str]]:
-    """Markdown link targets a notice may not have, each with its line offset in the body
-    and the reason: web links must pass the link policy (erjian.links); other schemes
-    (javascript:, data:, …) and addresses starting with '//' are refused; mailto: and links
-    within this site are allowed."""
-    found = []
-    for match in _LINK_TARGETS.finditer(body):
-        group = next(i for i, g in enumerate(match.groups(), 1) if g is not None)
-        reason = _link_target_problem(match.group(group), reviewed)
-        if reason:
-            found.append((body.count("\n", 0, match.start(group)), reason))
-    return found
-
-
-def _link_target_problem(target: str, reviewed: tuple) -> str | None:
-    # What a browser would make of it: entities and %-escapes decoded, controls dropped.
-    compact = re.sub(r"[\s\x00-\x1f]", "", html.unescape(unquote(target))).lower()
-    scheme = re.match(r"[a-z][a-z0-9+.-]*:", compact)
-    if scheme is None:
-        if compact.replace("\\", "/").startswith("//"):
-            return (f"'{excerpt(target)}' starts with '//', which leaves this site without "
-                    "saying https://")
+def _read_notice(path: Path, show, problems) -> m.Notice | None:
+    """One notice file validated on its own (whether another file took its slug is the
+    caller's to check), or None."""
+    loaded = show.markdown(path)
+    left = placeholders(loaded)
+    if left:
+        problems.extend(left)
         return None
-    if scheme.group() == "mailto:":
+    values = _check(m.NOTICE, loaded, problems, show.reviewed)
+    if values is None:
         return None
-    if scheme.group() in ("http:", "https:"):
-        return link_problem(html.unescape(target).strip(), reviewed)
-    return (f"'{excerpt(target)}' uses {scheme.group()}; only https:// links, mailto: and "
-            "links within this site are allowed")
+    too_costly = markdown_limits.problems(loaded.body, show(path), loaded.body_line)
+    if too_costly:   # before anything else reads the body
+        problems.extend(too_costly)
+        return None
+    refused = refused_links(loaded.body, show.reviewed)
+    for offset, reason in refused:
+        problems.append(Problem(show(path), loaded.body_line + offset, "body",
+                                f"link is refused: {reason}", LINK_HINT))
+    if refused:
+        return None
+    values["provinces"] = tuple(values["provinces"])
+    values["regions"] = tuple(values["regions"])
+    return m.Notice(slug=values.pop("slug") or path.stem, body=loaded.body, file=show(path),
+                    line=loaded.body_line, **values)
 
 
 def _read_sections(folder: Path, show, problems) -> list[Section]:
@@ -742,7 +715,10 @@ def _read_sections(folder: Path, show, problems) -> list[Section]:
         too_costly = markdown_limits.problems(loaded.body, show(path), loaded.body_line,
                                               raw_html=True)
         problems.extend(too_costly)
-        if values is not None and not too_costly:
+        refused = [] if too_costly else guide_problems(loaded.body, show(path),
+                                                       loaded.body_line, show.reviewed)
+        problems.extend(refused)
+        if values is not None and not too_costly and not refused:
             sections.append(Section(path.stem, values["title"], values["order"], loaded.body,
                                     show(path)))
     return sorted(sections, key=lambda s: (s.order, s.slug))
