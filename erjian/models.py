@@ -539,6 +539,16 @@ MOVED = Schema("moved address", {
 }, help="One line of divisions/moved/<province>.tsv (tab-separated, generated).")
 
 
+DATASET = Schema("division data", {
+    "package": Text("The npm package the divisions come from.", required=True, max_length=100),
+    "version": Text("Its version.", required=True, max_length=40),
+    "licence": Text("Its licence.", required=True, max_length=100),
+    "date": Text("The date of its data.", required=True, pattern=r"\d{4}-\d{2}-\d{2}",
+                 pattern_hint="YYYY-MM-DD; " + MOVED_HINT),
+    "source": Text("Who publishes the data.", required=True, max_length=100),
+}, help="Generated: divisions/dataset.json, named on the methodology page.")
+
+
 # --- calendars ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ editor fixes a whole batch at once instead of one error per build.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
@@ -296,6 +297,7 @@ def _read_site(root: Path) -> SiteInput:
     notices = _read_notices(root / "content" / "notices", show, problems)
     sections = _read_sections(root / "content" / "guide", show, problems)
     moved = _read_moved(root, provinces, show, problems)
+    _check_dataset(root / "divisions" / "dataset.json", show, problems)
 
     return SiteInput(root, site, provinces, regions, notices, layers, years, sections, moved,
                      warnings=[p for p in problems if p.severity == "warning"],
@@ -575,6 +577,26 @@ def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedF
             if entries is not None:
                 found[slug] = MovedFile(show(path), entries)
     return found
+
+
+def _check_dataset(path: Path, show, problems) -> None:
+    """divisions/dataset.json, which the methodology page quotes, held to the rules of every
+    input file."""
+    if not os.path.lexists(path):
+        return
+    text, problem = show.text(path)
+    if problem:
+        problems.append(problem)
+    if text is None or problem:
+        return
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        problems.append(Problem(show(path), getattr(exc, "lineno", None), None,
+                                f"is not valid JSON ({excerpt(getattr(exc, 'msg', exc))})",
+                                m.MOVED_HINT))
+        return
+    _check(m.DATASET, Loaded(path, show(path), data=data), problems)
 
 
 def _moved_entries(text: str, province: str, ctx: Context, problems) -> tuple | None:
