@@ -20,6 +20,7 @@ where the data cannot tell, the old address points to the city (or province) it 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from . import placenames
+from .load import read_text
 from .models import MOVED_COLUMNS, REASONS, Moved, moved_path
 from .resolve import derive_slug, derive_stem
 
@@ -248,11 +250,15 @@ def _previous(path: Path) -> dict[str, Previous]:
 
 def read_moved(path: Path) -> list[Moved]:
     """The entries of a moved file (its line numbers kept), or [] when there is none.
-    A malformed line raises ValueError naming it."""
-    if not path.exists():
+    A file the build would not read (a FIFO, too big, hidden characters) or a malformed line
+    raises ValueError naming it; the build itself validates the file fully (erjian.validate)."""
+    if not os.path.lexists(path):
         return []
+    text, problem = read_text(path, str(path))
+    if problem:
+        raise ValueError(f"{path}: {problem.message}")
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line or line.startswith("#"):
             continue
         fields = line.split("\t")

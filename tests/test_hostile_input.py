@@ -206,3 +206,13 @@ def test_a_notice_written_in_nfd_is_published_in_nfc(site, tmp_path):
     assert code == 0, stderr
     page = (out / "notices" / "nfd" / "index.html").read_text("utf-8")
     assert "Café 通知" in page and "Café 正文" in page and "e\u0301" not in page
+
+
+def test_import_divisions_refuses_a_moved_file_that_is_a_named_pipe(tmp_path):
+    """import-divisions reads the old entries back; a FIFO there must not hang it."""
+    from erjian.divisions import read_moved
+
+    fifo = tmp_path / "anhui.tsv"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="is a FIFO"):
+        read_moved(fifo)
