@@ -14,15 +14,9 @@ from erjian import models as m
 from erjian.load import find_hidden, load_yaml
 from erjian.schema import Context
 from erjian.scaffold import ScaffoldError, new_region
+from test_validate import write
 
 MOVED = "divisions/moved/anhui.tsv"
-
-
-def write(site, relative, text):
-    path = site / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def files_under(folder):
