@@ -8,6 +8,7 @@ Python alone to write the same bytes into the same files, measured in the same r
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import resource
 import shutil
@@ -24,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION_FILE = Path("regions/xinjiang/tacheng.yaml")
 PROVINCE_FILE = Path("regions/anhui/province.yaml")
 SERVED_PAGE = "xinjiang/tacheng/jidian/"
+SEED_PROVINCES = ("xinjiang", "shanghai", "guangdong", "anhui")
+NOTICES = 5_000
 
 
 def run_build(site: Path, out: Path, today: str, cache: Path | None = None
@@ -133,14 +136,61 @@ def _one_edit(page, path: Path, anchor: str | None, template: str, marker: str,
     return seconds
 
 
+def write_notices(site: Path, count: int, province: str = "xinjiang",
+                  first_day: dt.date = dt.date(2025, 1, 1)) -> dict[str, dt.date]:
+    """``count`` notices about ``province`` in ``site``, one a day from ``first_day``, each
+    with a link; returns their slugs and dates."""
+    dates = {}
+    for n in range(count):
+        slug, day = f"bulk-{n:05d}", first_day + dt.timedelta(days=n)
+        dates[slug] = day
+        (site / "content" / "notices" / f"{slug}.md").write_text(
+            f"---\ntitle: 第{n}号测试通知\ndate: {day.isoformat()}\nkind: general\n"
+            f"provinces: [{province}]\nsummary: 第{n}号通知的摘要。\n---\n"
+            f"第{n}号通知正文，详见[官方网站](https://www.gov.cn/n{n}/)。\n", encoding="utf-8")
+    return dates
+
+
+def notices_figures(tmp: Path, today: str, count: int = NOTICES) -> dict:
+    """No-op rebuilds of the four seed provinces without and with ``count`` notices (best
+    of three each), and the size of /feed.xml with them."""
+    figures = {}
+    for label, notices in (("plain", 0), ("notices", count)):
+        site = tmp / f"notices-{label}"
+        for name in ("content", "calendars", "templates"):
+            shutil.copytree(ROOT / name, site / name)
+        for province in SEED_PROVINCES:
+            shutil.copytree(ROOT / "regions" / province, site / "regions" / province,
+                            ignore=shutil.ignore_patterns("_divisions.yaml"))
+        write_notices(site, notices, first_day=dt.date(2012, 1, 1))
+        out = tmp / f"notices-{label}-out"
+        figures[f"{label} cold"] = run_build(site, out, today)[0]
+        figures[label] = min(run_build(site, out, today)[0] for _ in range(3))
+    figures["feed bytes"] = (out / "feed.xml").stat().st_size
+    return figures
+
+
+def print_notices_figures(figures: dict, count: int = NOTICES) -> None:
+    ratio = figures["notices"] / figures["plain"]
+    print(f"{count:,} notices (four seed provinces): no-op rebuild {figures['notices']:.2f} s "
+          f"= {ratio:.2f} × the {figures['plain']:.2f} s without them   target ≤ 2 ×  "
+          f"(cold {figures['notices cold']:.2f} s); feed.xml {figures['feed bytes'] / 1e3:,.0f} "
+          "KB (the newest 50 notices)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--today", default="2026-06-15")
     parser.add_argument("--no-serve", action="store_true",
                         help="skip the live-preview figures (they need Chromium)")
+    parser.add_argument("--notices-only", action="store_true",
+                        help=f"only the figures of a site with {NOTICES:,} notices")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="erjian-bench-") as tmp:
         tmp = Path(tmp)
+        if args.notices_only:
+            print_notices_figures(notices_figures(tmp, args.today))
+            return 0
         site = tmp / "site"
         for name in ("content", "regions", "calendars", "templates"):
             shutil.copytree(ROOT / name, site / name)
@@ -170,6 +220,7 @@ def main(argv=None) -> int:
         for edited in (REGION_FILE, PROVINCE_FILE):   # the preview edits start from these
             shutil.copyfile(ROOT / edited, site / edited)
         previews = {} if args.no_serve else preview_latency(site, args.today)
+        notices = notices_figures(tmp, args.today)
 
     command = "make bench (python -m erjian.bench)"
     print(f"national site: {files} files ({pages} HTML pages), {size / 1e6:.1f} MB; "
@@ -193,6 +244,7 @@ def main(argv=None) -> int:
     print(f"peak memory: largest process {peak_kb / 1024:.0f} MB; a build and its "
           f"{workers} workers together at most {(workers + 1) * peak_kb / 1024:.0f} MB   "
           "target ≤ 600 MB")
+    print_notices_figures(notices)
     if previews:
         print("live preview in Chromium, file saved → change visible in the open guide page "
               f"({len(next(iter(previews.values())))} edits each; target median ≤ 0.5 s, "
