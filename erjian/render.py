@@ -227,7 +227,7 @@ GUIDE_FILTERS = frozenset({"cn_date", "cn_short_date", "default", "d", "e", "esc
                            "capitalize", "title", "trim", "string", "int", "float", "round",
                            "abs", "sort", "unique", "min", "max", "sum", "list", "reverse",
                            "select", "reject", "selectattr", "rejectattr", "map",
-                           "truncate", "striptags", "safe"})
+                           "truncate", "striptags"})
 
 
 def guide_range(*args) -> range:
