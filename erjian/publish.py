@@ -434,8 +434,8 @@ def not_permitted(exc: OSError) -> UserError | None:
     if not candidates:
         return None
     folder = next((c for c in candidates[len(names):] if c.exists()), candidates[0])
-    return UserError(f"cannot change {folder}: it is not writable by this user "
-                     f"({errno.errorcode[exc.errno]})",
+    why = " (not writable by this user)" if exc.errno == errno.EACCES else ""
+    return UserError(f"cannot change {folder}: {os.strerror(exc.errno)}{why}",
                      f"give the user running the build write access (e.g. chmod u+rwx "
                      f"{folder}), or pass --out a folder elsewhere")
 
