@@ -205,6 +205,10 @@ def forbidden_tags(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
         if isinstance(node, nodes.For):
             if node.recursive:
                 found.append((node, "guide text may not use a recursive {% for %} loop"))
+            elif any(True for _ in node.find_all(nodes.For)):
+                found.append((node, "guide text may not put a {% for %} loop inside "
+                                    "another (each loop runs at most "
+                                    f"{MAX_GUIDE_RANGE:,} times; nested, they multiply)"))
             continue
         found.append((node, f"guide text may not use {{% {_FORBIDDEN_TAGS[type(node)]} %}}: "
                             "a guide section includes, imports or defines no other "

@@ -55,6 +55,11 @@ GUIDE_CASES = [
     ("recursive loop",
      "{% for x in [[1]] recursive %}{{ loop(x) }}{% endfor %}\n",
      ["content/guide/70-extra.md:5: [body] guide text may not use a recursive {% for %}"]),
+    ("nested loops that multiply their bounded ranges",
+     "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+     "{% endfor %}{% endfor %}{% endfor %}\n",
+     ["content/guide/70-extra.md:5: [body] guide text may not put a {% for %} loop inside "
+      "another"]),
     ("a range of a billion numbers", "{{ range(10**9)|list }}\n",
      ["content/guide/70-extra.md: cannot be filled: range(1000000000,) would make more "
       "than 1,000 numbers"]),
