@@ -576,7 +576,23 @@ def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedF
             entries = _moved_entries(text, slug, Context(show(path)), problems)
             if entries is not None:
                 found[slug] = MovedFile(show(path), entries)
+    problems.extend(_stray_moved_files(root, provinces, show))
     return found
+
+
+def _stray_moved_files(root: Path, provinces: dict, show) -> list[Problem]:
+    """Files of the moved folder that belong to no province: their redirects would never be
+    published, silently."""
+    folder = m.moved_path(root, "x").parent
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return [Problem(show(entry), None, None,
+                    f"belongs to no province: moved files are named <province>.tsv after a "
+                    f"folder of regions/ ('{excerpt(entry.stem)}' is none)",
+                    "rename it after its province, or delete it if the province's addresses "
+                    "are in its own file")
+            for entry in sorted(folder.iterdir())
+            if entry.suffix != ".tsv" or entry.stem not in provinces]
 
 
 def _check_dataset(path: Path, show, problems) -> None:
