@@ -82,9 +82,15 @@ def test_hit_rate_and_table(site):
     lines = table(record)
     assert lines[-1] == "hit rate: 1 of 3 (33 %)"
     assert lines[0].split()[:2] == ["province", "exam"]
-    assert "anhui        2023        2023-08-02–2023-08-31  2023-10-09  outside" in lines[1]
-    assert lines[1].endswith("+23") and lines[3].endswith("-9")
+    assert lines[0].split()[3:5] == ["released", "span"]
+    # 2023: 23 working days after the window's last day, the 63rd: the 86th after the exam;
+    # 2025: 9 before the window's first day, the 42nd: the 33rd
+    assert lines[1].split()[:5] == ["anhui", "2023", "2023-08-02–2023-08-31", "2023-10-09",
+                                    "86"]
+    assert lines[1].split()[-2:] == ["outside", "+23"]
+    assert lines[3].split()[4] == "33" and lines[3].endswith("-9")
     assert lines[2].split()[-2:] == ["inside", "0"]
+    assert lines[-2].startswith("span: working days from the exam's last day")
 
 
 def test_cli_prints_the_table(site):
