@@ -149,10 +149,12 @@ class ProvincePages:
                                       view=view, today=self.today,
                                       post_exam_audit=region.post_exam_audit,
                                       timeline_svg=_timeline_svg(cycle, self.today)))
-        channels = self._fragment(("channels", id(region.authorities), province.slug),
+        channels = self._fragment(("channels", id(region.authorities), region.local_office,
+                                   province.slug),
                                   lambda: renderer.page(
                                       "_channels.html", authorities=region.authorities,
-                                      province=province, today=self.today))
+                                      local_office=region.local_office, province=province,
+                                      today=self.today))
         sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
         group = parent.region.key if parent else f"{province.slug}:top"
         return renderer.page(
