@@ -7,7 +7,8 @@
   python build.py verify-links [--write]                 open every official link; record passes
   python build.py backtest [--today YYYY-MM-DD]          past windows against real release dates
   python build.py new region <province> <name>           scaffold a region file
-  python build.py new notice --province P [--title T]    scaffold a notice for today
+  python build.py new notice --province P [--title T] [--date D]
+                                                        scaffold a notice (dated today)
 """
 
 from __future__ import annotations
@@ -189,7 +190,11 @@ def _parser() -> argparse.ArgumentParser:
     region.add_argument("name", help="full name, e.g. 喀什地区")
     region.add_argument("--level", default=None, help="administrative level (guessed from "
                         "the name when left out)")
-    notice = kinds.add_parser("notice", help="a notice in content/notices/ dated today")
+    notice = kinds.add_parser("notice", help="a notice in content/notices/ dated today "
+                              "(or --date)")
+    notice.add_argument("--date", type=parse_date, default=None,
+                        help="the date the notice was issued, YYYY-MM-DD (default: today in "
+                             "Asia/Shanghai, or SOURCE_DATE_EPOCH when set)")
     notice.add_argument("--title", default=None,
                         help="headline (left as a placeholder to fill in when omitted)")
     notice.add_argument("--slug", type=parse_slug, default=None)
@@ -393,8 +398,8 @@ def _new(root: Path, args) -> int:
     if args.kind == "region":
         path = scaffold.new_region(root, args.province, args.name, args.level)
     else:
-        path = scaffold.new_notice(root, args.title, default_today(), args.slug, args.kind,
-                                   tuple(args.province), tuple(args.region))
+        path = scaffold.new_notice(root, args.title, args.date or default_today(), args.slug,
+                                   args.kind, tuple(args.province), tuple(args.region))
     print(f"created {path.relative_to(root).as_posix()}")
     return 0
 

@@ -157,6 +157,12 @@ def _check_stage(values, ctx: Context, data):
     if values["last"] is not None and values["last"] < values["first"]:
         ctx.error(data.line_of("last"), "last", "'last' is before 'first'",
                   "give the first and the last day of the period, in that order")
+    _check_confirmed(values, ctx, data)
+
+
+def _check_confirmed(values, ctx: Context, data):
+    """Pages drop the 未核实 label of a confirmed date, so it must name the notice it comes
+    from (exams and their stages alike)."""
     if values["confirmed"] and values["source"] is None:
         ctx.error(data.line_of("confirmed"), "confirmed",
                   "a confirmed date needs its source",
@@ -210,6 +216,7 @@ class Exam:
 
 
 def _check_exam(values, ctx: Context, data):
+    _check_confirmed(values, ctx, data)
     days = values["days"]
     if list(days) != sorted(set(days)):
         ctx.error(data.line_of("days"), "days", "exam days must be distinct and in date order")
@@ -253,7 +260,8 @@ EXAM = Schema("exam", {
     "year": Year("Exam year.", required=True, minimum=2000),
     "days": ListOf(Date(), "The exam days, in order.", required=True, min_items=1, max_items=4),
     "sitting": Choice(SITTINGS, "Which sitting of the year.", default="main"),
-    "confirmed": Boolean("True once the province's exam notice confirms the days.",
+    "confirmed": Boolean("True once the province's exam notice confirms the days (then "
+                         "'source' is required); pages label an unconfirmed exam as such.",
                          default=False),
     "source": Record(SOURCE, "The notice that sets the days."),
     "note": Text("Short note shown with the exam.", multiline=True),
@@ -446,6 +454,11 @@ class Notice:
     body: str
     file: str
     line: int
+    field_lines: tuple = ()   # (field, line) pairs of the front matter
+
+    def line_of(self, field: str) -> int | None:
+        """Line of a front-matter field, for problems found after validation."""
+        return dict(self.field_lines).get(field)
 
 
 def _check_notice(values, ctx, data):
@@ -582,6 +595,25 @@ HOLIDAY = Schema("holiday", {
    cross_check=_check_span, help="One holiday of a year's arrangement.")
 
 
+# The holidays of 《全国年节及纪念日放假办法》 that give everyone days off: a year of a
+# calendar with 'china_statutory' projection lists each (erjian.validate checks it).
+STATUTORY_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+
+
+@dataclass(frozen=True)
+class OmittedHoliday:
+    holiday: str
+    why: str
+
+
+OMITTED_HOLIDAY = Schema("omitted holiday", {
+    "holiday": Choice(dict.fromkeys(STATUTORY_HOLIDAYS, ""), "The statutory holiday left out.",
+                      required=True),
+    "why": Text("Why the file does not list it (shown to nobody but editors).",
+                required=True, max_length=200),
+}, build=lambda v: OmittedHoliday(**v), help="A statutory holiday a year's file leaves out.")
+
+
 @dataclass(frozen=True)
 class CalendarYear:
     layer: str
@@ -591,6 +623,7 @@ class CalendarYear:
     verified: bool = True
     projected: bool = False
     file: str = ""
+    omitted: tuple = ()
 
 
 def _check_year(values, ctx, data):
@@ -599,6 +632,19 @@ def _check_year(values, ctx, data):
             if abs(day.year - values["year"]) > 1:
                 ctx.error(data.line_of("holidays"), "holidays",
                           f"{span.name}: {day.isoformat()} is far from {values['year']}")
+    listed = {name for span in values["holidays"] for name in holidays_named(span.name)}
+    for index, omitted in enumerate(values["omitted"]):
+        if omitted.holiday in listed:
+            ctx.error(data["omitted"].line_of(index), f"omitted[{index + 1}].holiday",
+                      f"{omitted.holiday} is listed under holidays, so it is not omitted",
+                      "remove it from 'omitted'")
+        listed.add(omitted.holiday)   # a second entry for it is refused as listed
+
+
+def holidays_named(name: str) -> set[str]:
+    """The holidays a span's name stands for: '中秋节、国庆节' for two merged ones, '春节' for
+    '春节（农历除夕）'."""
+    return {part.split("（")[0].strip() for part in name.split("、")}
 
 
 CALENDAR_YEAR = Schema("calendar year", {
@@ -607,6 +653,11 @@ CALENDAR_YEAR = Schema("calendar year", {
     "verified": Boolean("False if the dates were not checked against the notice itself.",
                         default=True),
     "holidays": ListOf(Record(HOLIDAY), "The year's holidays.", required=True),
+    "omitted": ListOf(Record(OMITTED_HOLIDAY),
+                      "National calendar only: statutory holidays (元旦, 春节, 清明节, 劳动节, "
+                      "端午节, 中秋节, 国庆节) the file leaves out, each with why. Every other "
+                      "statutory holiday must be listed under 'holidays' (a merged span names "
+                      "both, e.g. 中秋节、国庆节).", default=list),
 }, cross_check=_check_year, help="One year of a calendar layer: calendars/<layer>/<year>.yaml.")
 
 

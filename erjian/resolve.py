@@ -304,6 +304,7 @@ def _check_official(site, owner, url, reviewed, problems, field, *keys) -> None:
 def _attach_notices(site, regions, by_key, problems):
     notices_by_region: dict[str, list[m.Notice]] = {r.key: [] for r in regions}
     announcements: dict[tuple, Announcement] = {}
+    releases: dict[tuple, m.Notice] = {}   # (province, exam year, sitting) → its notice
     by_province: dict[str, list[Region]] = {}
     for region in regions:
         by_province.setdefault(region.province.slug, []).append(region)
@@ -325,9 +326,71 @@ def _attach_notices(site, regions, by_key, problems):
                                         severity="warning"))
                 continue
             targets[key] = by_key[key]
+        if notice.kind == "release" and notice.release_date:
+            problems.extend(_release_problems(site, notice, targets.values(), releases))
         for key in targets:
             notices_by_region[key].append(notice)
             if notice.kind == "release" and notice.release_date:
                 announcements[(key, notice.exam_year, notice.sitting)] = Announcement(
                     notice.release_date, notice)
     return notices_by_region, announcements
+
+
+def _release_problems(site, notice: m.Notice, targets, releases: dict) -> list[Problem]:
+    """What keeps a release notice from agreeing with the exams it is about: its exam must
+    be recorded for every province it names (directly or through its regions), be over by
+    its release_date, and have no other release notice. ``releases`` records the notice
+    taken for each (province, year, sitting)."""
+    found = []
+    for owner in _exam_owners(site, notice, targets):
+        exam = next((e for e in owner.exams if e.key == (notice.exam_year, notice.sitting)),
+                    None)
+        if exam is None:
+            found.append(_unrecorded_exam(notice, owner))
+        elif notice.release_date <= exam.last_day:
+            found.append(Problem(
+                notice.file, notice.line_of("release_date"), "release_date",
+                f"release_date {notice.release_date.isoformat()} is not after "
+                f"{_exam_name(notice)} of {owner.name}, which ends "
+                f"{exam.last_day.isoformat()}",
+                "scores are released after the exam: check release_date and exam_year "
+                "against the official notice"))
+    provinces = {*(s for s in notice.provinces if s in site.provinces),
+                 *(r.province.slug for r in targets)}
+    for slug in sorted(provinces):
+        other = releases.setdefault((slug, notice.exam_year, notice.sitting), notice)
+        if other is not notice:
+            found.append(Problem(
+                notice.file, notice.line_of("exam_year"), "exam_year",
+                f"{other.file} already gives the release date of {_exam_name(notice)} of "
+                f"{site.provinces[slug].name}; an exam has one release notice",
+                "check exam_year (and sitting) of both notices against their official "
+                "notices; if both are about the same exam, delete the one that is wrong"))
+    return found
+
+
+def _exam_owners(site, notice: m.Notice, targets) -> list:
+    """The provinces and regions whose own exams a release notice must agree with: the
+    provinces it names, and the file that sets the exams of each region it reaches."""
+    owners = {site.provinces[s].file: site.provinces[s]
+              for s in notice.provinces if s in site.provinces}
+    for region in targets:
+        owner = region if sets_own(region, "exams") else region.province
+        owners.setdefault(owner.file, owner)
+    return list(owners.values())
+
+
+def _exam_name(notice: m.Notice) -> str:
+    sitting = "" if notice.sitting == "main" else f" {notice.sitting} sitting"
+    return f"the {notice.exam_year}{sitting} exam"
+
+
+def _unrecorded_exam(notice: m.Notice, owner) -> Problem:
+    recorded = ", ".join(f"{e.year}" + ("" if e.sitting == "main" else f" {e.sitting}")
+                         for e in owner.exams) or "none"
+    return Problem(notice.file, notice.line_of("exam_year"), "exam_year",
+                   f"{_exam_name(notice)} is not a recorded exam of {owner.name} "
+                   f"({owner.file} records: {recorded}), so this release date would "
+                   "confirm nothing",
+                   "set exam_year (and sitting) to the exam the official notice is about; "
+                   f"if that exam is missing, add it to 'exams' in {owner.file} first")

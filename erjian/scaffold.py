@@ -165,8 +165,11 @@ def _notice_targets(root: Path, provinces: tuple, regions: tuple) -> dict:
     return targets
 
 
-def new_notice(root: Path, title: str | None, today: dt.date, slug: str | None = None,
+def new_notice(root: Path, title: str | None, date: dt.date, slug: str | None = None,
                kind: str = "general", provinces: tuple = (), regions: tuple = ()) -> Path:
+    """A notice dated ``date`` (the file's name starts with it). What only the official
+    notice can say (for a release, the exam year and the release date) is left as a
+    placeholder the build refuses until it is replaced."""
     root = Path(root)
     if title is not None:
         title = checked(m.NOTICE.fields["title"], title, "the title")
@@ -176,21 +179,22 @@ def new_notice(root: Path, title: str | None, today: dt.date, slug: str | None =
     targets = _notice_targets(root, tuple(provinces), tuple(regions))
     folder = root / "content" / "notices"
     folder.mkdir(parents=True, exist_ok=True)
-    base = slug or f"{today.isoformat()}-{title and derive_slug(title) or 'notice'}"[:60]
+    base = slug or f"{date.isoformat()}-{title and derive_slug(title) or 'notice'}"[:60]
     base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")
     path, n = folder / f"{base}.md", 2
     while os.path.lexists(path):
         if slug:
             raise ScaffoldError(f"content/notices/{slug}.md already exists")
         path, n = folder / f"{base}-{n}.md", n + 1
-    values = {"title": title or PLACEHOLDER + "通知标题", "date": today, "kind": kind,
+    values = {"title": title or PLACEHOLDER + "通知标题", "date": date, "kind": kind,
               **targets}
-    release = {"exam_year": today.year,
+    release = {"exam_year": f"{PLACEHOLDER}YYYY",
                "release_date": f"{PLACEHOLDER}YYYY-MM-DD"} if kind == "release" else {}
     source = {"source": {"title": f"{PLACEHOLDER}官方通知的标题",
                          "url": f"{PLACEHOLDER}https://官方通知的网址"}}
-    release_lines = (yaml_lines(release).rstrip("\n")
-                     + "   # as the official notice states it\n") if release else ""
+    release_lines = ("# The year of the exam whose scores are released, and the release date,\n"
+                     "# both as the official notice states them.\n"
+                     + yaml_lines(release)) if release else ""
     front = (f"# Every {PLACEHOLDER} must be replaced before the site builds.\n"
              + yaml_lines(values) + release_lines + yaml_lines(source))
     proven(front, {**values, **release, **source}, path.relative_to(root).as_posix())

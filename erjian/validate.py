@@ -551,15 +551,43 @@ def _read_calendars(folder: Path, show, problems):
                                         f"year {values['year']} does not match the file name",
                                         f"name the file {values['year']}.yaml"))
                 continue
+            missing = _statutory_problem(layers.get(layer_dir.name), values, loaded, show(path))
+            if missing:
+                problems.append(missing)
+                continue
             layer_years[values["year"]] = m.CalendarYear(
                 layer=layer_dir.name, year=values["year"], source=values["source"],
                 holidays=tuple(values["holidays"]), verified=values["verified"],
-                file=show(path))
+                file=show(path), omitted=tuple(values["omitted"]))
         years[layer_dir.name] = layer_years
     if "national" not in layers:
         problems.append(Problem(show(folder), None, None, "has no 'national' layer",
                                 "add calendars/national/layer.yaml and one file per year"))
     return layers, years
+
+
+def _statutory_problem(layer: m.Layer | None, values: dict, loaded: Loaded,
+                       file: str) -> Problem | None:
+    """A year of the national calendar that neither lists nor explains a statutory holiday:
+    its days would silently count as working days. Only that calendar may omit one."""
+    if layer is None:
+        return None   # its layer.yaml is refused, and reported
+    if layer.projection != "china_statutory":
+        return Problem(file, _line_of(loaded, "omitted"), "omitted",
+                       "only the national calendar, of the statutory holidays, can omit one",
+                       "remove 'omitted'") if values["omitted"] else None
+    named = {name for span in values["holidays"] for name in m.holidays_named(span.name)}
+    named.update(o.holiday for o in values["omitted"])
+    missing = [h for h in m.STATUTORY_HOLIDAYS if h not in named]
+    if not missing:
+        return None
+    return Problem(file, _line_of(loaded, "holidays"), "holidays",
+                   f"the {values['year']} arrangement lists no {'、'.join(missing)}; a year of "
+                   f"the national calendar lists every statutory holiday "
+                   f"({'、'.join(m.STATUTORY_HOLIDAYS)}), or its days would count as working days",
+                   "add each as the State Council's notice gives it (a merged span names both, "
+                   "e.g. '中秋节、国庆节'); if the file leaves one out on purpose, say so: "
+                   f"omitted: [{{holiday: {missing[0]}, why: <why it is not listed>}}]")
 
 
 def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedFile]:
@@ -738,7 +766,8 @@ def _read_notice(path: Path, show, problems) -> m.Notice | None:
     values["provinces"] = tuple(values["provinces"])
     values["regions"] = tuple(values["regions"])
     return m.Notice(slug=values.pop("slug") or path.stem, body=loaded.body, file=show(path),
-                    line=loaded.body_line, **values)
+                    line=loaded.body_line, field_lines=tuple(loaded.data.key_lines.items()),
+                    **values)
 
 
 def _read_sections(folder: Path, show, problems) -> list[Section]:

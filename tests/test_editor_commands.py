@@ -4,7 +4,10 @@ import datetime as dt
 import io
 import re
 
+import pytest
 import yaml
+
+import build
 
 from conftest import run_cli
 from erjian.report import ProgressBar
@@ -106,13 +109,14 @@ def test_new_notice_cannot_publish_until_its_placeholders_are_replaced(site, tmp
     code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"),
                               "--today", "2026-08-20")
     assert code == 1 and not (tmp_path / "out").exists()
-    for field, prefix in (("release_date", "release_date:"), ("source.title", "title: 【"),
-                          ("source.url", "url:")):
+    for field, prefix in (("exam_year", "exam_year:"), ("release_date", "release_date:"),
+                          ("source.title", "title: 【"), ("source.url", "url:")):
         assert f"{relative}:{line_of(prefix)}: [{field}] still holds the placeholder" in stderr
     assert f"[body] still holds the placeholder" in stderr
     assert run_cli("--root", str(site), "check", "--today", "2026-08-20")[0] == 1
 
-    filled = (text.replace("release_date: 【待填写】YYYY-MM-DD", "release_date: 2026-08-12")
+    filled = (text.replace("exam_year: 【待填写】YYYY", "exam_year: 2026")
+              .replace("release_date: 【待填写】YYYY-MM-DD", "release_date: 2026-08-12")
               .replace("title: 【待填写】官方通知的标题", "title: 关于2026年二建成绩发布的通知")
               .replace("url: 【待填写】https://官方通知的网址",
                        "url: https://www.xjrsks.com.cn/notice.html")
@@ -124,6 +128,38 @@ def test_new_notice_cannot_publish_until_its_placeholders_are_replaced(site, tmp
     assert code == 0, stderr
     code, _, stderr = run_cli("--root", str(site), "new", "notice", "--title", "x")
     assert code == 1 and "--province" in stderr
+
+
+def test_new_notice_leaves_the_exam_year_to_the_editor(site, monkeypatch):
+    """The trial: the scaffold wrote this year's exam_year into notices about past years, and
+    three of them attached to the 2026 exam."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1786000000")   # 2026-08-06 in Beijing
+    code, stdout, stderr = run_cli("--root", str(site), "new", "notice", "--title",
+                                   "安徽成绩发布", "--province", "anhui", "--kind", "release")
+    assert code == 0, stderr
+    path = site / stdout.split("created ", 1)[1].strip()
+    assert path.name.startswith("2026-08-06-")
+    front = yaml.safe_load(path.read_text("utf-8").split("---")[1])
+    assert front["date"] == dt.date(2026, 8, 6)
+    assert (front["exam_year"], front["release_date"]) == ("【待填写】YYYY",
+                                                           "【待填写】YYYY-MM-DD")
+
+
+def test_new_notice_takes_the_date_it_was_issued(site, capsys):
+    code, stdout, stderr = run_cli("--root", str(site), "new", "notice", "--title",
+                                   "安徽2024年成绩发布", "--province", "anhui", "--kind",
+                                   "release", "--date", "2024-08-05")
+    assert code == 0, stderr
+    relative = stdout.split("created ", 1)[1].strip()
+    assert relative.startswith("content/notices/2024-08-05-")
+    front = yaml.safe_load((site / relative).read_text("utf-8").split("---")[1])
+    assert front["date"] == dt.date(2024, 8, 5) and front["exam_year"] == "【待填写】YYYY"
+    with pytest.raises(SystemExit) as exit_:
+        build.main(["--root", str(site), "new", "notice", "--province", "anhui", "--date",
+                    "2024-13-01"])
+    assert exit_.value.code == 2
+    assert "'2024-13-01' is not a date in the form YYYY-MM-DD" in capsys.readouterr().err
+    assert len(list((site / "content/notices").glob("2024-*.md"))) == 1
 
 
 def test_a_release_notice_needs_its_date_and_official_source(site, tmp_path):
