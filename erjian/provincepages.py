@@ -20,7 +20,7 @@ from .pages import RegionView, api_record, exam_event_ld, search_terms
 from .redirects import add_redirects
 from .render import Renderer
 from .resolve import ResolvedSite
-from .svg import StageBar, WindowBar, cycle_timeline
+from .svg import PROVISIONAL, UNCONFIRMED, StageBar, WindowBar, cycle_timeline
 from .unitfiles import UnitFiles, json_record, notice_feed, page
 
 PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths")
@@ -208,10 +208,20 @@ def _timeline_svg(cycle, today: dt.date):
         cycle.exam.days, (cycle.release.first, cycle.release.last),
         cycle.announcement.date if cycle.announcement else None,
         (cycle.review.opens, cycle.review.closes), today,
-        estimated_review=cycle.review.estimated,
+        estimated_review=cycle.review.estimated, exam_confirmed=cycle.exam.confirmed,
+        provisional_release=cycle.release.provisional,
+        review_flag=_review_flag(cycle.milestone("review")),
         stages=tuple(StageBar(m.STAGES[ms.key].short, ms.first, ms.last, not ms.provisional)
                      for ms in cycle.milestones if ms.key in m.RECORDED_STAGES
                      and ms.key != "review")))
+
+
+def _review_flag(review) -> str:
+    """How the review bar is marked: 未核实 when recorded unconfirmed, 暂定 when computed on a
+    projected or unchecked calendar year."""
+    if not review.provisional:
+        return ""
+    return UNCONFIRMED if review.recorded else PROVISIONAL
 
 
 def _province_summary(views: list[RegionView]) -> RegionView | None:
@@ -240,10 +250,10 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
             continue
         release = view.cycle.release
         key = (release.first, release.last, not release.estimated, release.provisional,
-               view.cycle.exam.year, view.cycle.stages())
+               view.cycle.exam.year, view.cycle.stages(), view.region.post_exam_audit)
         groups.setdefault(key, []).append(view.region)
     rows = []
-    for (first, last, announced, provisional, year, stages), regions in sorted(
+    for (first, last, announced, provisional, year, stages, audit), regions in sorted(
             groups.items(), key=lambda item: item[0][:5]):
         names = "、".join(r.name for r in regions[:3]) + (
             f"等{len(regions)}个地区" if len(regions) > 3 else "")
@@ -252,6 +262,7 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
         rows.append({"province": province.name, "regions": names, "first": first,
                      "last": last, "announced": announced, "provisional": provisional,
                      "href_path": target, "year": year, "stages": stages,
+                     "post_exam_audit": audit,
                      "bar": WindowBar(province.short_name, label, first, last, announced,
                                       provisional)})
     return rows

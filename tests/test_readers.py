@@ -40,10 +40,13 @@ def test_guide_page_has_an_svg_timeline_with_a_text_equivalent(built):
     root = ET.fromstring(svg.replace('role="img"', 'role="img" xmlns="http://www.w3.org/2000/svg"'))
     ns = {"s": "http://www.w3.org/2000/svg"}
     desc = root.find("s:desc", ns).text
-    assert "考试：5月23日至5月24日" in desc and "成绩预计发布：7月27日至8月25日" in desc
+    # The text equivalent carries the page's labels: the seed exam is unconfirmed and the
+    # window rests on a projected calendar year.
+    assert "考试（未核实）：5月23日至5月24日" in desc
+    assert "成绩预计发布（暂定）：7月27日至8月25日" in desc
     assert "今天：6月15日" in desc
-    classes = {el.get("class") for el in root.iter()}
-    assert {"tl-exam", "tl-window", "tl-today"} <= classes
+    classes = {token for el in root.iter() for token in (el.get("class") or "").split()}
+    assert {"tl-exam", "tl-window", "tl-today", "tl-provisional", "tl-unconfirmed"} <= classes
     assert root.get("aria-labelledby") == "tl-title tl-desc"
 
 

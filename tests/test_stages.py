@@ -104,7 +104,7 @@ def test_the_timeline_draws_recorded_stages_with_a_text_equivalent(site, tmp_pat
     stages = [r for r in root.iter("{http://www.w3.org/2000/svg}rect")
               if "tl-stage" in r.get("class")]
     assert len(stages) == 4
-    unconfirmed = [r for r in stages if "tl-provisional" in r.get("class")]
+    unconfirmed = [r for r in stages if "tl-unconfirmed" in r.get("class")]
     assert len(unconfirmed) == 2            # admit card and audit are not confirmed
     desc = root.find("s:desc", ns).text
     assert "报名：3月1日至3月12日" in desc and "准考证（未核实）：5月24日至5月28日" in desc
