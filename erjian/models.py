@@ -401,6 +401,8 @@ class RegionFile:
     line_of: dict
     code: Optional[str] = None
     pinyin: Optional[str] = None
+    division: bool = True   # False: a region that is no administrative division
+    division_slug: Optional[str] = None   # the generated division's slug: its published address
 
 
 REGION = Schema("region", {
@@ -413,6 +415,9 @@ REGION = Schema("region", {
                  "(松江区 → songjiang)."),
     "parent": Slug("Slug of a region of the same province to inherit from before the "
                    "province (e.g. a county under its city)."),
+    "division": Boolean("false for a region that is no administrative division (no "
+                        "generated division has its code or name); every other region file "
+                        "must match a division of its province.", default=True),
     **_inheritable_fields(),
 }, help="A city, prefecture or district: regions/<province>/<name>.yaml.")
 
@@ -513,7 +518,8 @@ NOTICE = Schema("notice", {
 
 MOVED_DIR = ("divisions", "moved")
 MOVED_COLUMNS = ("old", "new", "reason", "old_name", "new_name", "recorded")
-REASONS = ("renamed", "city", "district", "recoded", "reading", "unknown")
+REASONS = ("renamed", "city", "district", "recoded", "reading", "unknown",
+           "address")   # address: an editor changed the slug (python build.py move)
 
 
 def moved_path(root: Path, province: str) -> Path:

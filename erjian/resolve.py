@@ -127,7 +127,10 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
     files_by_slug: dict[tuple[str, str], m.RegionFile] = {}
     ordered: list[tuple[str, m.RegionFile]] = []
     for region_file in site.regions:
-        slug = region_file.slug or derive_slug(region_file.name)
+        slug = region_slug(region_file)
+        moved = _moved_address_problem(site, region_file, slug) if slug else None
+        if moved:
+            problems.append(moved)
         if not slug:
             problems.append(Problem(region_file.file, region_file.line_of.get("name"), "slug",
                                     f"no URL segment can be derived from '{region_file.name}'",
@@ -164,6 +167,46 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
                               parent=region_file.parent, pinyin=region_file.pinyin,
                               own=frozenset(region_file.overrides), **settings))
     return sorted(regions, key=lambda r: (r.province.slug, r.slug))
+
+
+def region_slug(region_file: m.RegionFile) -> str:
+    """The region's address segment: its own or its division's slug, else derived from the
+    name (empty when nothing usable remains)."""
+    return region_file.slug or derive_slug(region_file.name)
+
+
+def _moved_address_problem(site: SiteInput, region_file: m.RegionFile,
+                           slug: str) -> Problem | None:
+    """A division's generated slug is its published address: a file that moves the region
+    elsewhere must leave a redirect there (a line of divisions/moved/<province>.tsv, written
+    by ``python build.py move``), and one that brings it back must drop that redirect."""
+    published = region_file.division_slug
+    if not published:
+        return None
+    province = region_file.province
+    old, new = f"{province}/{published}/", f"{province}/{slug}/"
+    moved = site.moved.get(province)
+    entry = next((e for e in moved.entries if e.old == old), None) if moved else None
+    line = region_file.line_of.get("slug") or region_file.line_of.get("name")
+    if published == slug:
+        if entry is None:
+            return None
+        return Problem(region_file.file, line, "slug",
+                       f"{region_file.name} is at {old} again, but {moved.file} (line "
+                       f"{entry.line}) still sends that address to {entry.new}",
+                       f"record the return: python build.py move {entry.new} {old}")
+    if entry is None:
+        return Problem(region_file.file, line, "slug",
+                       f"slug '{slug}' moves {region_file.name} from its published address "
+                       f"{old} to {new}, and nothing would send readers from the old one",
+                       f"record the move so that {old} redirects: python build.py move "
+                       f"{old} {new} (or remove 'slug' to keep the address)")
+    if entry.new != new:
+        return Problem(region_file.file, line, "slug",
+                       f"{moved.file} (line {entry.line}) sends {region_file.name}'s old "
+                       f"address {old} to {entry.new}, but the region is now at {new}",
+                       f"record the move: python build.py move {entry.new} {new}")
+    return None
 
 
 def _apply_history(site: SiteInput, problems: list[Problem]) -> SiteInput:

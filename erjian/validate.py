@@ -6,6 +6,7 @@ editor fixes a whole batch at once instead of one error per build.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -443,33 +444,127 @@ def _overlay(generated: list[m.RegionFile], written: list[m.RegionFile],
              problems) -> list[m.RegionFile]:
     """Hand-written region files replace the generated division with the same code (or, when
     they give no code, the same name); the division's code, slug and parent are kept unless
-    the file sets its own."""
-    by_code = {g.code: g for g in generated}
-    by_name: dict[str, list[m.RegionFile]] = {}
-    for g in generated:
-        by_name.setdefault(g.name, []).append(g)
-    replaced: set[str] = set()
+    the file sets its own. In a province with generated divisions every file must match one
+    (or say ``division: false``): a name that matches nothing would silently make a second
+    page for the same place."""
+    divisions = Divisions(generated)
+    replaced: dict[str, m.RegionFile] = {}   # code → the file that replaces the division
     merged = []
     for region in written:
-        match = by_code.get(region.code) if region.code else None
-        if region.code is None:
-            candidates = by_name.get(region.name, [])
-            if len(candidates) > 1:
-                problems.append(Problem(region.file, region.line_of.get("name"), "code",
-                                        f"{len(candidates)} divisions are named "
-                                        f"'{region.name}'; say which one this file is",
-                                        "add 'code:' with its GB/T 2260 code: " +
-                                        ", ".join(c.code for c in candidates)))
-                continue
-            match = candidates[0] if candidates else None
+        problem = _wrapped_name_problem(region)
+        if problem is None and generated:
+            match, problem = divisions.match(region)
+        else:
+            match = None
+        if problem is None and match is not None and match.code in replaced:
+            problem = _same_division_problem(region, replaced[match.code], match)
+        if problem is not None:
+            problems.append(problem)
+            continue
         if match is None:
             merged.append(region)
             continue
-        replaced.add(match.code)
+        replaced[match.code] = region
         merged.append(replace(region, code=match.code, slug=region.slug or match.slug,
                               parent=region.parent or match.parent,
-                              pinyin=region.pinyin or match.pinyin))
+                              pinyin=region.pinyin or match.pinyin, division_slug=match.slug))
     return merged + [g for g in generated if g.code not in replaced]
+
+
+# Typed around a name, these become part of it (YAML takes only straight quotes as quotes,
+# and the schema already strips ordinary and full-width spaces at the ends).
+NAME_WRAPPERS = "“”‘’「」『』【】（）()《》〈〉[]\"'＂＇ \u3000"
+
+
+def _wrapped_name_problem(region: m.RegionFile) -> Problem | None:
+    """A problem when typographic quotes or brackets surround the region's name."""
+    bare = region.name.strip(NAME_WRAPPERS)
+    if bare == region.name or not bare:
+        return None
+    return Problem(region.file, region.line_of.get("name"), "name",
+                   f"the name '{region.name}' has quotes or brackets around it; they would "
+                   "become part of the region's name and of its address",
+                   f"write the line as: name: {bare}")
+
+
+class Divisions:
+    """The generated divisions of one province, to find the one a hand-written file means."""
+
+    def __init__(self, generated: list[m.RegionFile]):
+        self.by_code = {g.code: g for g in generated}
+        self.by_name: dict[str, list[m.RegionFile]] = {}
+        for g in generated:
+            self.by_name.setdefault(g.name, []).append(g)
+
+    def match(self, region: m.RegionFile) -> tuple[m.RegionFile | None, Problem | None]:
+        """The division ``region`` overrides (None for a file saying ``division: false``),
+        or the problem that keeps it from matching exactly one."""
+        if not region.division:
+            return None, self._not_a_division_problem(region)
+        if region.code:
+            return self._by_code(region)
+        candidates = self.by_name.get(region.name, [])
+        if len(candidates) == 1:
+            return candidates[0], None
+        if candidates:
+            return None, Problem(region.file, region.line_of.get("name"), "code",
+                                 f"{len(candidates)} divisions are named '{region.name}'; "
+                                 "say which one this file is",
+                                 "add 'code:' with its GB/T 2260 code: " +
+                                 ", ".join(c.code for c in candidates))
+        return None, self._unknown_name_problem(region)
+
+    def _by_code(self, region: m.RegionFile):
+        match = self.by_code.get(region.code)
+        if match is None:
+            named = self.by_name.get(region.name, [])
+            hint = (f"{region.name}'s code is {', '.join(n.code for n in named)}" if named
+                    else f"check the code against {_divisions_file(region)}")
+            return None, Problem(region.file, region.line_of.get("code"), "code",
+                                 f"code {region.code} is not a division of "
+                                 f"'{region.province}'", hint)
+        if match.name != region.name:
+            return None, Problem(region.file, region.line_of.get("name"), "name",
+                                 f"code {match.code} is {match.name} in the division data, "
+                                 f"but this file names it '{region.name}'",
+                                 f"write the line as: name: {match.name} (if the place was "
+                                 "renamed, the division data must say so first: python "
+                                 "build.py import-divisions)")
+        return match, None
+
+    def _unknown_name_problem(self, region: m.RegionFile) -> Problem:
+        close = difflib.get_close_matches(region.name, list(self.by_name), n=3, cutoff=0.5)
+        guess = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return Problem(region.file, region.line_of.get("name"), "name",
+                       f"'{region.name}' is not the name of any division of "
+                       f"'{region.province}', so this file would make a page of its own "
+                       "instead of completing a division's",
+                       f"write the name exactly as in {_divisions_file(region)}{guess}; "
+                       "for a region that is no administrative division, add "
+                       "'division: false'")
+
+    def _not_a_division_problem(self, region: m.RegionFile) -> Problem | None:
+        same = self.by_code.get(region.code) or next(iter(self.by_name.get(region.name, [])),
+                                                      None)
+        if same is None:
+            return None
+        return Problem(region.file, region.line_of.get("division"), "division",
+                       f"says 'division: false', but {same.name} is a division of "
+                       f"'{region.province}' (code {same.code})",
+                       "remove 'division: false': the file then completes that division's "
+                       "page")
+
+
+def _divisions_file(region: m.RegionFile) -> str:
+    return f"regions/{region.province}/{DIVISIONS_FILE}"
+
+
+def _same_division_problem(region: m.RegionFile, first: m.RegionFile,
+                           division: m.RegionFile) -> Problem:
+    return Problem(region.file, region.line_of.get("name"), "name",
+                   f"{first.file} is already the file of {division.name} (code "
+                   f"{division.code}); a division has one region file",
+                   "merge the two files into one")
 
 
 def _read_province(path: Path, folder: str, show, problems) -> m.Province | None:
@@ -513,7 +608,8 @@ def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFi
     line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
     return m.RegionFile(name=values["name"], level=values["level"], province=province,
                         slug=values["slug"], parent=values["parent"], overrides=overrides,
-                        file=show(path), line_of=line_of, code=code)
+                        file=show(path), line_of=line_of, code=code,
+                        division=values["division"] is not False)
 
 
 def _read_calendars(folder: Path, show, problems):

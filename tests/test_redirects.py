@@ -140,7 +140,8 @@ def test_the_methodology_page_names_the_division_data_and_its_date(built):
 def test_a_redirect_may_not_hide_a_real_page(tmp_path):
     site = site_with_divisions(tmp_path / "site")
     (site / "regions" / "shanghai" / "test-district.yaml").write_text(
-        "name: 测试区\nlevel: municipal_district\nslug: minxing\n", encoding="utf-8")
+        "name: 测试区\nlevel: municipal_district\nslug: minxing\ndivision: false\n",
+        encoding="utf-8")
     code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "out"),
                               "--today", TODAY)
     assert code == 1
