@@ -8,7 +8,7 @@ the same input are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
-
+from dataclasses import dataclass
 
 from . import models as m
 
@@ -32,8 +32,63 @@ def event_uid(kind: str, exam: m.Exam, region_key: str, specialty: str, host: st
 
 SLOT = b"X-ERJIAN-SLOT:"
 
+# Weights of Revision.sequence: each step outweighs every step below it put together.
+ANNOUNCED_STEP = 10_000     # the release date (or the review counted from it) is announced
+RECORDED_STEP = 20_000      # the review dates are recorded from their own notice
+CONFIRMED_STEP = 1_000      # the exam days (or a recorded stage) are confirmed
+MAX_CALENDAR_STEPS = CONFIRMED_STEP - 1
 
-def _event(slot, summary, first, last, *, confirmed, description, stamp, sequence=0):
+
+@dataclass(frozen=True)
+class Revision:
+    """An event's SEQUENCE and LAST-MODIFIED, derived from the facts its times rest on.
+
+    A build has no earlier output to compare with (CI builds a clean clone with --clean, and
+    the same input on the same date must give the same bytes), so the revision is not counted
+    from changes; it measures how settled the facts are. The times of an event change in
+    practice only when a fact settles, and each way of settling raises ``sequence``:
+
+    - a calendar year the times are counted on goes projected → published unchecked (1 step)
+      → published and checked (2 steps), summed over the years and layers used;
+    - the exam days go unconfirmed → confirmed (CONFIRMED_STEP, more than all calendar steps);
+    - the release window is replaced by the announced date, and the estimated review by the
+      review counted from it (ANNOUNCED_STEP);
+    - the review dates are recorded from the review notice (RECORDED_STEP);
+    - a recorded stage goes unconfirmed → confirmed (CONFIRMED_STEP).
+
+    ``modified`` (LAST-MODIFIED) is the latest date among those facts that carry one (the
+    calendar notices' and exam notices' ``published``, the release notice's ``date``), no
+    later than the build date, or None when none is dated.
+
+    Limits: an edit that settles nothing leaves the revision as it was: exam days retyped
+    while still unconfirmed, estimate parameters changed by hand, a second release notice
+    correcting the date, a recorded stage moved without being confirmed. So does a fact that
+    settles without a date for LAST-MODIFIED. Undoing a fact (confirmed → unconfirmed) lowers
+    it."""
+
+    sequence: int
+    modified: dt.date | None
+
+    @classmethod
+    def of(cls, today: dt.date, steps: int = 0, bases=(), dated=()) -> "Revision":
+        calendar = sum(_year_steps(b) for b in {(b.layer, b.year): b for b in bases}.values())
+        days = [d for d in (*dated, *(b.source.published for b in bases if b.source))
+                if d is not None]
+        return cls(steps + min(calendar, MAX_CALENDAR_STEPS),
+                   min(max(days), today) if days else None)
+
+
+def _year_steps(basis) -> int:
+    """0 for a projected calendar year, 1 published but unchecked, 2 published and checked."""
+    return 0 if basis.projected else (2 if basis.verified else 1)
+
+
+def _published(source: m.Source | None):
+    return source.published if source else None
+
+
+def _event(slot, summary, first, last, *, confirmed, description, stamp,
+           revision: Revision):
     from icalendar import Event
 
     event = Event()
@@ -46,7 +101,9 @@ def _event(slot, summary, first, last, *, confirmed, description, stamp, sequenc
     event.add("description", description)
     event.add("status", "CONFIRMED" if confirmed else "TENTATIVE")
     event.add("transp", "TRANSPARENT")
-    event.add("sequence", sequence)
+    event.add("sequence", revision.sequence)
+    if revision.modified is not None:
+        event.add("last-modified", _midnight(revision.modified).astimezone(dt.timezone.utc))
     return event
 
 
@@ -69,44 +126,53 @@ def calendar_template(view, specialty: m.Specialty, today: dt.date) -> bytes:
         return calendar.to_ical()
     stamp = _midnight(today).astimezone(dt.timezone.utc)
     for cycle in view.cycles or (view.cycle,):
-        for event in _cycle_events(view.region, cycle, specialty, stamp):
+        for event in _cycle_events(view.region, cycle, specialty, stamp, today):
             calendar.add_component(event)
     return calendar.to_ical()
 
 
-def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime) -> list:
+def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime,
+                  today: dt.date) -> list:
     exam, window = cycle.exam, cycle.window
     slot = f"{exam.year}:{exam.sitting}:"
     year = f"{exam.year}年度："
     note = "" if exam.confirmed else "（考试日期未经官方通知核实）"
+    exam_steps = CONFIRMED_STEP if exam.confirmed else 0
+    exam_dated = (_published(exam.source),)
     events = [_event(
         slot + "exam", f"二级建造师考试（{specialty.name}）", exam.first_day,
         exam.last_day, confirmed=exam.confirmed, stamp=stamp,
+        revision=Revision.of(today, exam_steps, dated=exam_dated),
         description=f"{year}{region.province.name}统一组织{note}。")]
     if cycle.announcement:
         announced = cycle.announcement.date
         events.append(_event(
             slot + "release", "二建成绩发布（官方已公布）", announced, announced,
-            confirmed=True, stamp=stamp, sequence=1,
+            confirmed=True, stamp=stamp,
+            revision=Revision.of(today, ANNOUNCED_STEP, dated=(cycle.announcement.notice.date,)),
             description=f"{year}依据：{cycle.announcement.notice.title}。只在官方网站查分。"))
     else:
         provisional = "；所用节假日安排尚未公布或未核实，日期可能变动" if window.provisional else ""
         events.append(_event(
             slot + "release", "二建成绩预计发布窗口（估算）", window.earliest,
             window.latest, confirmed=False, stamp=stamp,
+            revision=Revision.of(today, exam_steps, window.bases, exam_dated),
             description=f"{year}按工作日推算的估计，不是官方日期{provisional}。推算依据见页面。"))
     review = cycle.review
     if review.recorded:
         recorded = cycle.milestone("review")
         events.append(_event(
             slot + "review", "二建成绩复核申请期", review.opens, review.closes,
-            confirmed=not recorded.provisional, stamp=stamp, sequence=2,
+            confirmed=not recorded.provisional, stamp=stamp,
+            revision=Revision.of(today, RECORDED_STEP + (
+                0 if recorded.provisional else CONFIRMED_STEP), dated=(
+                _published(recorded.source),)),
             description=f"{year}{_recorded_basis(recorded)}"))
     else:
         events.append(_event(
             slot + "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
             review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
-            sequence=0 if review.estimated else 1,
+            revision=_review_revision(cycle, today, exam_steps, exam_dated),
             description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核，"
                         "以复核通知为准。"))
     for ms in cycle.milestones:
@@ -115,8 +181,19 @@ def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime) -> 
                 slot + ms.key, f"二建{m.STAGES[ms.key].name}" +
                 ("" if not ms.provisional else "（未核实）"), ms.first, ms.last,
                 confirmed=not ms.provisional, stamp=stamp,
+                revision=Revision.of(today, 0 if ms.provisional else CONFIRMED_STEP,
+                                     dated=(_published(ms.source),)),
                 description=f"{year}{_recorded_basis(ms)}"))
     return events
+
+
+def _review_revision(cycle, today: dt.date, exam_steps: int, exam_dated: tuple) -> Revision:
+    """A computed review's revision: counted from the announced date, or from the window."""
+    review = cycle.review
+    if cycle.announcement:
+        return Revision.of(today, ANNOUNCED_STEP, review.bases,
+                           (cycle.announcement.notice.date,))
+    return Revision.of(today, exam_steps, (*cycle.window.bases, *review.bases), exam_dated)
 
 
 def _recorded_basis(ms) -> str:
