@@ -233,7 +233,7 @@ def test_axis_labels_stay_inside_the_drawing():
     import datetime as dt
 
     d = dt.date
-    # The window runs to the end of December 2027: the last tick is "2028年1月" at the edge.
+    # The review ends in late December 2027: the last tick, "2028年1月", is at the edge.
     svg = cycle_timeline((d(2027, 9, 18), d(2027, 9, 19)), (d(2027, 11, 20), d(2027, 12, 20)),
                          None, (d(2027, 11, 20), d(2027, 12, 27)), d(2027, 10, 1),
                          estimated_review=True)
