@@ -15,12 +15,14 @@ import datetime as dt
 import errno
 import os
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
 from jinja2.bccache import BytecodeCache
 
 from . import signed
+from .checks import site_findings
 from .errors import Problem, display_path
 from .jobs import SITE_UNIT
 from .keys import site_fingerprint
@@ -109,9 +111,11 @@ class Generation:
         self._keys: dict[str, str] = {}
         self._keep_unchanged(previous)
 
-    @property
+    @cached_property
     def warnings(self):
-        return self.site.warnings
+        """The warnings ``check`` and the build report: the loader's and every province's."""
+        planner = self.province_pages.tree.planner
+        return [f.problem for f in site_findings(self.site, planner, self.today)]
 
     def _unit_key(self, slug: str) -> str:
         if slug not in self._keys:
