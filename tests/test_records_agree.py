@@ -141,8 +141,8 @@ holidays:
 
 
 def test_a_national_year_missing_statutory_holidays_is_refused(site, tmp_path):
-    """The trial: a year skeleton holding only 元旦 built, and a window over 端午节 came out
-    a day early, its page saying there was no statutory holiday in it."""
+    """The trial: a year skeleton holding only 元旦 built; the other holidays counted as
+    working days, so a window came out early and its page said it held no holiday."""
     write(site, NATIONAL_2026, ONLY_NEW_YEAR)
     stderr = refused(site, tmp_path)
     assert ("calendars/national/2026.yaml:4: [holidays] the 2026 arrangement lists no "
