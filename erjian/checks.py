@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import models as m
 from .errors import Problem, SiteError, UserError
 from .load import line_in_file
 from .memo import Memo
-from .pages import Planner
+from .pages import Planner, future_releases
 from .resolve import resolve, sets_own
 from .validate import read_site
 
@@ -204,6 +204,15 @@ def _stage(name: str, findings: list[Finding], run):
     return None
 
 
+def _late_releases_as_general(inputs, site, today: dt.date):
+    """The site with its release notices dated after ``today`` kept as 'general', as the
+    build's message advises, so that its pages are still checked in the same run."""
+    late = {p.file for p in future_releases(site, today)}
+    return resolve(replace(inputs, notices=[
+        replace(n, kind="general", release_date=None) if n.file in late else n
+        for n in inputs.notices]))
+
+
 def find_all(root: Path, today: dt.date, workers: int | None = None) -> list[Finding]:
     """Every error and warning of the site with what each is about, writing nothing: the
     build's stages, its pages rendered in memory and dropped. Each stage's problems are
@@ -213,13 +222,20 @@ def find_all(root: Path, today: dt.date, workers: int | None = None) -> list[Fin
 
     findings: list[Finding] = []
     memo = Memo(None)   # in memory: check writes nothing
-    site = _stage("reading and validating the input", findings,
-                  lambda: resolve(read_site(Path(root))))
+    inputs = _stage("reading and validating the input", findings,
+                    lambda: read_site(Path(root)))
+    site = inputs and _stage("resolving regions and notices", findings,
+                             lambda: resolve(inputs))
     if site is None:
         return unique_findings(findings)
     planner = _stage("planning the schedules", findings, lambda: Planner(site, today, memo))
+    if planner is None:   # release notices dated after today: go on as the message advises
+        site = _stage("planning the schedules", findings,
+                      lambda: _late_releases_as_general(inputs, site, today))
+        planner = site and _stage("planning the schedules", findings,
+                                  lambda: Planner(site, today, memo))
     if planner is None:
-        return unique_findings([*findings, *(generic(p) for p in site.warnings)])
+        return unique_findings(findings)
     findings.extend(_stage("finding warnings", findings,
                            lambda: site_findings(site, planner, today)) or ())
     problems = _stage("rendering every page in memory", findings,
