@@ -88,7 +88,7 @@ def working_days_between(calendar: WorkCalendar, after: dt.date, until: dt.date)
 def release_notices(notices: Iterable[m.Notice], province: m.Province
                     ) -> dict[tuple, m.Notice]:
     """The release notices about the province (or one of its regions), by (exam year,
-    sitting); a later notice replaces an earlier one, as for the pages' announcements."""
+    sitting); validation allows one per province, exam year and sitting."""
     found: dict[tuple, m.Notice] = {}
     prefix = f"{province.slug}/"
     for notice in sorted(notices, key=lambda n: (n.date, n.slug)):
