@@ -109,6 +109,7 @@ def resolve(site: SiteInput) -> ResolvedSite:
     _check_layers(site, regions, problems)
     _check_links(site, regions, problems)
     _check_estimate_reasons(site, regions, problems)
+    _check_audit_stages(site, regions, problems)
     by_key = {r.key: r for r in regions}
     notices_by_region, announcements = _attach_notices(site, regions, by_key, problems)
     errors = site.errors + [p for p in problems if p.severity == "error"]
@@ -314,6 +315,28 @@ def _check_estimate_reasons(site: SiteInput, regions: list[Region],
                 f"{p.review_working_days}) without a reason",
                 "add estimate.basis: one sentence, in Chinese, on why this region's scores "
                 "come earlier or later (it is shown on the region's pages)"))
+
+
+def _check_audit_stages(site: SiteInput, regions: list[Region],
+                        problems: list[Problem]) -> None:
+    """A recorded audit stage and ``post_exam_audit: false`` contradict each other: the pages
+    would say there is no audit and give its dates. Reported once, in the file that says
+    false."""
+    reported: set[str] = set()
+    for region in regions:
+        if region.post_exam_audit is not False:
+            continue
+        years = [e.year for e in region.exams if e.stage("audit") is not None]
+        owner = region if sets_own(region, "post_exam_audit") else region.province
+        if not years or owner.file in reported:
+            continue
+        reported.add(owner.file)
+        problems.append(Problem(
+            owner.file, line_in_file(site.root / owner.file, "post_exam_audit"),
+            "post_exam_audit", f"says {owner.name} holds no post-exam audit, but an audit "
+            f"stage is recorded for {'、'.join(map(str, years))}",
+            "remove the audit stage if the province has no audit, or set post_exam_audit: "
+            "true if the notice announces one"))
 
 
 def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:

@@ -170,13 +170,29 @@ def test_the_national_timeline_shows_every_stage(site, tmp_path):
     assert m.STAGES["audit"].usual in html[html.index('id="usual-h"'):]
 
 
+def without_audit(entry: str) -> str:
+    start = entry.index("    audit:\n")
+    return entry[:start] + entry[entry.index("    certificate:\n"):]
+
+
 def test_a_province_without_an_audit_says_so_instead_of_the_usual_timing(site, tmp_path):
-    add_exam(site, extra="post_exam_audit: false\n")
+    add_exam(site, without_audit(EXAM_2027), extra="post_exam_audit: false\n")
     html = read(build(site, tmp_path / "out", "2026-11-22"), GUIDE + "index.html")
-    # the 2027 entry records an audit; the finished 2026 one does not
+    # neither the 2027 entry nor the finished 2026 one records an audit
     lower = html[html.index("2026年成绩周期（已结束）"):]
     assert "安徽不实行考后资格审核" in lower
     assert m.STAGES["audit"].usual not in lower
+
+
+def test_an_audit_stage_in_a_province_without_audit_is_refused(site, tmp_path):
+    add_exam(site, extra="post_exam_audit: false\n")
+    stderr = build(site, tmp_path / "out", "2026-11-22", expect=1)
+    line = province_file(site).read_text(encoding="utf-8").splitlines().index(
+        "post_exam_audit: false") + 1
+    assert f"regions/anhui/province.yaml:{line}: [post_exam_audit]" in stderr
+    assert "holds no post-exam audit, but an audit stage is recorded for 2027" in stderr
+    code, _, check_err = run_cli("--root", str(site), "check", "--today", "2026-11-22")
+    assert code == 1 and f"regions/anhui/province.yaml:{line}: [post_exam_audit]" in check_err
 
 
 def test_bad_stage_dates_are_refused_with_file_line_and_hint(site, tmp_path):
