@@ -406,7 +406,7 @@ class RegionFile:
 
 
 REGION = Schema("region", {
-    "name": Text("Full name, e.g. 塔城地区.", required=True, max_length=40),
+    "name": Text("Full name, e.g. 塔城地区.", required=True, max_length=40, padded=False),
     "code": Text("GB/T 2260 code. A file with the code (or the name) of a generated division "
                  "overrides that division.", pattern=r"\d{6}", pattern_hint=CODE_HINT),
     "level": Choice(LEVELS, "Administrative level.", required=True),

@@ -86,8 +86,10 @@ class Text(Field):
     kind = "text"
 
     def __init__(self, help="", *, max_length: int = 2000, pattern: str | None = None,
-                 pattern_hint: str | None = None, multiline: bool = False, **kw):
+                 pattern_hint: str | None = None, multiline: bool = False,
+                 padded: bool = True, **kw):
         super().__init__(help, **kw)
+        self.padded = padded
         self.max_length = max_length
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_hint = pattern_hint
@@ -97,6 +99,9 @@ class Text(Field):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Invalid(f"expected text, got {_type_name(value)}")
         text = nfc(str(value).strip())
+        if not self.padded and text and text != str(value):
+            raise Invalid(f"'{excerpt(value)}' has spaces around it (a full-width one is "
+                          "easy to miss); a name is written alone", f"write it as: {excerpt(text)}")
         if not text:
             raise Invalid("must not be empty")
         if len(text) > self.max_length:

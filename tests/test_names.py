@@ -93,6 +93,15 @@ def test_quotes_or_brackets_around_a_region_name_are_refused_with_the_line_corre
     assert "maanshanshi" not in stderr
 
 
+@pytest.mark.parametrize("name", ['"马鞍山市 "', "\u3000马鞍山市", '" 马鞍山市"'])
+def test_spaces_around_a_region_name_are_refused_with_the_name_alone(tmp_path, name):
+    """YAML keeps spaces inside quotes and never strips a full-width one (U+3000)."""
+    stderr = build_fails(anhui_with_divisions(tmp_path, f"name: {name}"), tmp_path)
+    assert "regions/anhui/maanshan.yaml:1: [name]" in stderr
+    assert "has spaces around it" in stderr
+    assert "hint: write it as: 马鞍山市\n" in stderr
+
+
 def test_a_misspelt_region_name_is_refused_with_the_closest_division_names(tmp_path):
     stderr = build_fails(anhui_with_divisions(tmp_path, "name: 马鞍山"), tmp_path)
     assert "regions/anhui/maanshan.yaml:1: [name] '马鞍山' is not the name of any division " \
