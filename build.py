@@ -314,7 +314,7 @@ def _backtest(root: Path, today: dt.date) -> int:
 def _check(root: Path, args, today: dt.date) -> int:
     """Errors fail; with --strict, so do warnings missing from the baseline (docs/deploy.md)."""
     from erjian import policy
-    from erjian.checks import find_all
+    from erjian.pipeline import find_all
 
     findings = find_all(root, today=today)
     if args.update_baseline:

@@ -74,3 +74,9 @@ class UserError(Exception):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+def unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once, in file and line order (the same projected year is found by every
+    province using it)."""
+    return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field or "", p.message))

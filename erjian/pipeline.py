@@ -7,7 +7,7 @@ files for ``write.IncrementalOutput``.
 
 ``check`` runs the same stages with the same page makers, but renders every file of every
 unit in memory and discards it, collecting the problems of each stage instead of stopping
-at the first (see ``erjian.checks.find_all``).
+at the first (``find_all``, below).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import datetime as dt
 import gc
 import os
 import time
+import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -23,13 +24,13 @@ from typing import Callable
 from markupsafe import Markup
 
 from . import signed
-from .checks import unique
-from .errors import Problem, SiteError
+from .checks import Finding, generic, site_findings, unique_findings
+from .errors import Problem, SiteError, UserError, unique
 from .jobs import PARALLEL_FROM, SITE_UNIT, Units
 from .keys import site_fingerprint
 from .memo import NO_MEMO, Memo
 from .navigation import RegionTree
-from .pages import Planner
+from .pages import Planner, future_releases
 from .provincepages import PRODUCTS, ProvincePages, province_key
 from .render import Renderer
 from .resolve import ResolvedSite, resolve
@@ -222,3 +223,91 @@ class SiteCheck:
         finally:
             gc.unfreeze()
             _CHECK = None
+
+
+# -- check: the build's stages, each one's problems collected, nothing written -------------
+
+class CheckStopped(UserError):
+    """A stage of ``check`` failed in a way no input should cause: a bug, reported as one
+    message naming the stage (never a traceback), after the problems found before it."""
+
+    def __init__(self, stage: str, exc: Exception, findings: list[Finding]):
+        super().__init__(f"check stopped unexpectedly while {stage}: "
+                         f"{type(exc).__name__}: {exc}{_raised_at(exc)}",
+                         "this is a bug in the generator, not a problem of the input: "
+                         "report it with this message")
+        self.findings = findings
+
+    def report(self) -> str:
+        return "\n".join([*(f.problem.format() for f in self.findings), super().report()])
+
+
+def _raised_at(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    path = Path(frames[-1].filename)
+    shown = f"{path.parent.name}/{path.name}" if path.parent.name == "erjian" else path.name
+    return f" (at {shown}:{frames[-1].lineno})"
+
+
+def _stage(name: str, findings: list[Finding], run):
+    """``run()``'s result, or None when it failed: a SiteError's problems join
+    ``findings``; anything else but a UserError or an explained system error (both
+    reported by the command line) stops the check as a bug."""
+    from .failures import explain_os_error
+
+    try:
+        return run()
+    except SiteError as exc:
+        findings.extend(generic(p) for p in exc.problems)
+    except UserError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) and explain_os_error(exc) is not None:
+            raise
+        raise CheckStopped(name, exc, unique_findings(findings)) from None
+    return None
+
+
+def _late_releases_as_general(inputs, site, today: dt.date):
+    """The site with its release notices dated after ``today`` kept as 'general', as the
+    build's message advises, so that its pages are still checked in the same run."""
+    late = {p.file for p in future_releases(site, today)}
+    return resolve(replace(inputs, notices=[
+        replace(n, kind="general", release_date=None) if n.file in late else n
+        for n in inputs.notices]))
+
+
+def find_all(root: Path, today: dt.date, workers: int | None = None) -> list[Finding]:
+    """Every error and warning of the site with what each is about, writing nothing: the
+    build's stages, its pages rendered in memory and dropped. Each stage's problems are
+    collected; a stage runs when the ones it needs succeeded. Raises CheckStopped on a
+    failure that is a bug."""
+    findings: list[Finding] = []
+    memo = Memo(None)   # in memory: check writes nothing
+    inputs = _stage("reading and validating the input", findings,
+                    lambda: read_site(Path(root)))
+    site = inputs and _stage("resolving regions and notices", findings,
+                             lambda: resolve(inputs))
+    if site is None:
+        return unique_findings(findings)
+    planner = _stage("planning the schedules", findings, lambda: Planner(site, today, memo))
+    if planner is None:   # release notices dated after today: go on as the message advises
+        site = _stage("planning the schedules", findings,
+                      lambda: _late_releases_as_general(inputs, site, today))
+        planner = site and _stage("planning the schedules", findings,
+                                  lambda: Planner(site, today, memo))
+    if planner is None:
+        return unique_findings(findings)
+    findings.extend(_stage("finding warnings", findings,
+                           lambda: site_findings(site, planner, today)) or ())
+    problems = _stage("rendering every page in memory", findings,
+                      lambda: render_problems(root, site, planner, today, memo, workers))
+    findings.extend(generic(p) for p in problems or ())
+    return unique_findings(findings)
+
+
+def run_checks(root: Path, today: dt.date) -> list[Problem]:
+    """Every error and warning of the site, without writing anything."""
+    return [f.problem for f in find_all(root, today)]

@@ -99,7 +99,7 @@ class Text(Field):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Invalid(f"expected text, got {_type_name(value)}")
         text = nfc(str(value).strip())
-        if not self.padded and text and text != str(value):
+        if not self.padded and text and str(value).strip() != str(value):
             raise Invalid(f"'{excerpt(value)}' has spaces around it (a full-width one is "
                           "easy to miss); a name is written alone", f"write it as: {excerpt(text)}")
         if not text:

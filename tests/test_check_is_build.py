@@ -107,7 +107,7 @@ def test_check_lists_the_problems_of_every_stage_and_unit_in_one_pass(seed, tmp_
 
 
 def test_check_in_worker_processes_finds_what_it_finds_in_one(seed, tmp_path, monkeypatch):
-    from erjian.checks import find_all
+    from erjian.pipeline import find_all
 
     site = site_copy(seed, tmp_path)
     for case in (RENDER_CASES[0], RENDER_CASES[3]):
@@ -120,8 +120,8 @@ def test_check_in_worker_processes_finds_what_it_finds_in_one(seed, tmp_path, mo
 
 
 @pytest.mark.parametrize("target, stage", [
-    ("erjian.checks.read_site", "reading and validating the input"),
-    ("erjian.checks.Planner", "planning the schedules"),
+    ("erjian.pipeline.read_site", "reading and validating the input"),
+    ("erjian.pipeline.Planner", "planning the schedules"),
     ("erjian.provincepages.ProvincePages.add_unit", "rendering every page in memory"),
 ])
 def test_an_unexpected_failure_is_one_message_naming_the_stage(seed, tmp_path, monkeypatch,

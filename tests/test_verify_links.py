@@ -23,7 +23,7 @@ import trustme
 
 from conftest import copy_site, run_cli
 from erjian import verify
-from erjian.checks import run_checks
+from erjian.pipeline import run_checks
 
 TODAY = dt.date(2026, 6, 15)
 LOCAL = ("--allow-address", "127.0.0.1")   # the test servers' address, opened on purpose
