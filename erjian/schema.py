@@ -100,6 +100,7 @@ class Text(Field):
             raise Invalid(f"expected text, got {_type_name(value)}")
         text = nfc(str(value).strip())
         if not self.padded and text and str(value).strip() != str(value):
+            hidden_text(nfc(str(value)), self.multiline)   # a line break is named as such
             raise Invalid(f"'{excerpt(value)}' has spaces around it (a full-width one is "
                           "easy to miss); a name is written alone", f"write it as: {excerpt(text)}")
         if not text:
