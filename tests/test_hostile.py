@@ -10,9 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import copy_site, run_cli, tree_digest
-from erjian.errors import SiteError
-from erjian.resolve import resolve
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.input.resolve import resolve
+from erjian.input.validate import read_site
 
 HERE = __import__("pathlib").Path(__file__).resolve().parent / "hostile"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))

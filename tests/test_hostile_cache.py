@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from conftest import ROOT, TODAY, copy_site, run_cli
-from erjian import signed
+from erjian.core import signed
 from test_serve import fetch, free_port, wait_for
 
 EXPLOIT = b"cos\nsystem\n(S'touch %s'\ntR."
@@ -111,7 +111,7 @@ def test_a_resident_preview_knows_its_repository_before_its_first_cache_read(
         site, tmp_path, monkeypatch, fresh_key):
     import io
 
-    from erjian.serve import Preview
+    from erjian.preview.server import Preview
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(site / ".cache"))
     marker = tmp_path / "pwned"

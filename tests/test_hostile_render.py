@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from conftest import copy_site, run_cli, tree_digest
-from erjian import render
-from erjian.errors import SiteError
-from erjian.models import SiteConfig
+from erjian.core.errors import SiteError
+from erjian.input.models import SiteConfig
+from erjian.site import render
 
 NOTICE_HEAD = "---\ntitle: 安徽省2026年二建成绩发布\ndate: 2026-08-10\nkind: general\n" \
               "provinces: [anhui]\n---\n"

@@ -5,8 +5,8 @@ import datetime as dt
 import shutil
 
 from conftest import tree_digest
-from erjian.pipeline import build
-from erjian.publish import MARKER
+from erjian.output.owned_folder import MARKER
+from erjian.output.pipeline import build
 
 TODAY = dt.date(2026, 6, 15)
 

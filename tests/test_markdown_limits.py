@@ -10,8 +10,9 @@ import markdown.inlinepatterns
 import pytest
 
 from conftest import run_cli
-from erjian import markdown_limits, render
-from erjian.markdown_limits import check
+from erjian.input import markdown_limits
+from erjian.input.markdown_limits import check
+from erjian.site import render
 
 NOTICE_HEAD = "---\ntitle: 测试\ndate: 2026-08-01\nkind: general\nprovinces: [anhui]\n---\n"
 BODY_LINE = NOTICE_HEAD.count("\n") + 1

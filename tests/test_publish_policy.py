@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_site, run_cli
-from erjian import policy
-from erjian.annotations import command
+from erjian.editor import baseline
+from erjian.editor.github_report import command
 
 WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
 EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
@@ -257,11 +257,11 @@ def test_annotation_escaping():
 
 
 def test_baseline_key_has_no_line():
-    from erjian.checks import Finding
-    from erjian.errors import Problem
+    from erjian.core.errors import Problem
+    from erjian.editor.check import Finding
 
     first = Finding(Problem("f.yaml", 3, "authorities[2].verified", "m", None, "warning"),
                     "unverified-link", "https://a.gov.cn/")
     moved = Finding(Problem("f.yaml", 9, "authorities[4].verified", "m2", None, "warning"),
                     "unverified-link", "https://a.gov.cn/")
-    assert policy.key(first) == policy.key(moved)
+    assert baseline.key(first) == baseline.key(moved)

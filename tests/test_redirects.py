@@ -14,8 +14,8 @@ import pytest
 
 from browser_support import browser  # noqa: F401  (the module's Chromium)
 from conftest import ROOT, copy_site, run_cli, tree_digest
-from erjian.divisions import read_moved
-from erjian.preview import ResidentSite
+from erjian.editor.import_divisions import read_moved
+from erjian.preview.resident_site import ResidentSite
 
 PROVINCES = ("xinjiang", "shanghai")
 TODAY = "2026-06-15"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from erjian.errors import SiteError
-from erjian.resolve import derive_slug, resolve
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.input.resolve import derive_slug, resolve
+from erjian.input.validate import read_site
 
 
 def problems_of(root):
