@@ -296,13 +296,13 @@ def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
 
 def _backtest(root: Path, today: dt.date) -> int:
     """The recorded years against the estimate, as a table, with the hit rate."""
-    from erjian.dates.history import table
-    from erjian.input.resolve import resolve
+    from erjian.dates.history import resolve_with_history
+    from erjian.dates.planner import Planner
+    from erjian.editor.backtest_table import table
     from erjian.input.validate import read_site
-    from erjian.site.views import Planner
 
     try:
-        planner = Planner(resolve(read_site(root)), today)
+        planner = Planner(resolve_with_history(read_site(root)), today)
     except SiteError as exc:
         print(exc.report(), file=sys.stderr)
         return 1

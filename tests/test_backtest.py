@@ -8,10 +8,10 @@ import pytest
 
 from conftest import ROOT, run_cli
 from erjian.core.errors import SiteError
-from erjian.dates.history import HISTORY_MARGIN, table, working_days_between
-from erjian.input.resolve import resolve
+from erjian.dates.history import HISTORY_MARGIN, resolve_with_history, working_days_between
+from erjian.dates.planner import Planner
+from erjian.editor.backtest_table import table
 from erjian.input.validate import read_site
-from erjian.site.views import Planner
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -42,7 +42,7 @@ def add_history(root, years=(2023, 2024, 2025), releases=RELEASES, estimate=None
 
 
 def planner(root) -> Planner:
-    return Planner(resolve(read_site(root)), TODAY)
+    return Planner(resolve_with_history(read_site(root)), TODAY)
 
 
 def rows_by_year(root):

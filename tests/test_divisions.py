@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from erjian.editor.import_divisions import import_divisions, read_dataset, read_moved
+from erjian.editor.import_divisions import import_divisions, read_dataset
 from erjian.input import placenames
+from erjian.input.division_files import read_moved
 from erjian.input.resolve import derive_slug
 
 PROVINCES = [{"code": "31", "name": "上海市"}, {"code": "65", "name": "新疆维吾尔自治区"}]

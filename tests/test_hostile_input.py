@@ -204,7 +204,7 @@ def test_a_notice_written_in_nfd_is_published_in_nfc(site, tmp_path):
 
 def test_import_divisions_refuses_a_moved_file_that_is_a_named_pipe(tmp_path):
     """import-divisions reads the old entries back; a FIFO there must not hang it."""
-    from erjian.editor.import_divisions import read_moved
+    from erjian.input.division_files import read_moved
 
     fifo = tmp_path / "anhui.tsv"
     os.mkfifo(fifo)

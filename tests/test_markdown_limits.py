@@ -10,7 +10,7 @@ import markdown.inlinepatterns
 import pytest
 
 from conftest import run_cli
-from erjian.input import markdown_limits
+from erjian.input import guide_text, markdown_limits
 from erjian.input.markdown_limits import check
 from erjian.site import render
 
@@ -150,7 +150,7 @@ def test_text_over_the_limits_is_never_rendered():
     with pytest.raises(ValueError, match="refused before rendering"):
         render.render_markdown_body("[" * 4_000)
     with pytest.raises(ValueError, match="refused before rendering"):
-        render.markdown_to_html("x" * (markdown_limits.MAX_CHARS + 1))
+        guide_text.markdown_to_html("x" * (markdown_limits.MAX_CHARS + 1))
 
 
 def test_refused_brackets_are_what_markdown_reads_quadratically():
@@ -159,7 +159,7 @@ def test_refused_brackets_are_what_markdown_reads_quadratically():
     counter = ReadAheadCounter()
     for unit in ("[", "a[b ", "[a](", "[a][", '[a]("x) '):
         assert check(repeat(unit, 4_000)) is not None
-        read = [counter.read(render._convert, repeat(unit, size)) for size in (250, 500)]
+        read = [counter.read(guide_text._convert, repeat(unit, size)) for size in (250, 500)]
         assert read[1] > 3.5 * read[0], (unit, read)
 
 

@@ -258,7 +258,7 @@ def test_annotation_escaping():
 
 def test_baseline_key_has_no_line():
     from erjian.core.errors import Problem
-    from erjian.editor.check import Finding
+    from erjian.site.warnings import Finding
 
     first = Finding(Problem("f.yaml", 3, "authorities[2].verified", "m", None, "warning"),
                     "unverified-link", "https://a.gov.cn/")

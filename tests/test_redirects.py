@@ -14,7 +14,7 @@ import pytest
 
 from browser_support import browser  # noqa: F401  (the module's Chromium)
 from conftest import ROOT, copy_site, run_cli, tree_digest
-from erjian.editor.import_divisions import read_moved
+from erjian.input.division_files import read_moved
 from erjian.preview.resident_site import ResidentSite
 
 PROVINCES = ("xinjiang", "shanghai")

@@ -34,7 +34,7 @@ import stat
 import sys
 from pathlib import Path
 
-from erjian.input.load import special_kind
+from erjian.core.file_kinds import special_kind
 
 MAGIC = b"erjian-signed-1\n"
 _KEY_BYTES = 32

@@ -9,12 +9,16 @@ calendar layers and estimate), so that the record shown is the record of what re
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
-from erjian.dates.calendars import ONE_DAY, WorkCalendar
+from erjian.core.errors import Problem
+from erjian.dates.calendars import ONE_DAY, WorkCalendar, build_calendar
 from erjian.dates.windows import release_window
 from erjian.input import models as m
+from erjian.input.load import line_in_file
+from erjian.input.resolve import ResolvedSite, resolve
+from erjian.input.validate import SiteInput
 
 # from_history: the recorded spans widened by this many working days on each side.
 HISTORY_MARGIN = 5
@@ -163,22 +167,63 @@ def history_estimate(estimate: m.Estimate, spans: list[int]) -> m.Estimate | Non
                    basis=basis)
 
 
-def table(record: Record) -> list[str]:
-    """The record as plain text lines (build.py backtest)."""
-    if not record.rows:
-        return ["No release date has been recorded yet (no 'kind: release' notice for a past "
-                "exam), so the estimate has no past year to be checked against."]
-    lines = [f"{'province':<12} {'exam':<11} {'window':<23} {'released':<10}  "
-             f"{'span':>4}  {'result':<7} {'working days off':>16}"]
-    for r in record.rows:
-        exam = str(r.year) + ("" if r.sitting == "main" else f" {r.sitting}")
-        result = "inside" if r.inside else "outside"
-        off = f"{r.off:+d}" if r.off else "0"
-        lines.append(f"{r.province:<12} {exam:<11} {r.earliest.isoformat()}–"
-                     f"{r.latest.isoformat()}  {r.released.isoformat()}  {r.span:>4}  "
-                     f"{result:<7} {off:>16}")
-    lines.append("span: working days from the exam's last day to the release (the pages' "
-                 "考后第 N 个工作日)")
-    lines.append(f"hit rate: {record.hits} of {record.total} "
-                 f"({100 * record.hits / record.total:.0f} %)")
-    return lines
+def resolve_with_history(inputs: SiteInput) -> ResolvedSite:
+    """The site resolved after every ``estimate: {from_history: true}`` is counted from the
+    province's record: how each command (build, check, preview, backtest) resolves it."""
+    return resolve(apply_history(inputs))
+
+
+def apply_history(site: SiteInput) -> SiteInput:
+    """Provinces and region files that say ``estimate: {from_history: true}`` get the
+    estimate of the province's own record (history_estimate); too short a record is an
+    error of the file that says from_history."""
+    provinces, problems = dict(site.provinces), []
+    for slug, province in site.provinces.items():
+        if province.estimate.from_history:
+            provinces[slug] = replace(province, estimate=_history_estimate(
+                site, province, province.estimate, province.file, problems))
+    regions = [_region_with_history(site, region_file, problems)
+               for region_file in site.regions]
+    return replace(site, provinces=provinces, regions=regions, errors=site.errors + problems)
+
+
+def _region_with_history(site: SiteInput, region_file: m.RegionFile,
+                         problems: list[Problem]) -> m.RegionFile:
+    """``region_file`` with its own from_history estimate counted from its province's
+    record (regions below it inherit the result)."""
+    estimate = region_file.overrides.get("estimate")
+    province = site.provinces.get(region_file.province)
+    if estimate is None or not estimate.from_history or province is None:
+        return region_file
+    counted = _history_estimate(site, province, estimate, region_file.file, problems)
+    return replace(region_file, overrides={**region_file.overrides, "estimate": counted})
+
+
+def _history_estimate(site: SiteInput, province: m.Province, estimate: m.Estimate,
+                      file: str, problems: list[Problem]) -> m.Estimate:
+    """``estimate`` counted from the province's recorded releases; an error (and
+    ``estimate`` unchanged) with fewer than HISTORY_MIN_YEARS of them."""
+    found = release_notices(site.notices, province)
+    exams = [e for e in province.exams if e.key in found]
+    spans: list[int] = []
+    if len(exams) >= HISTORY_MIN_YEARS:
+        slugs = ("national", *province.calendar_layers)
+        if all(s in site.layers for s in slugs):
+            first = min(e.last_day.year for e in exams)
+            last = max(found[e.key].release_date.year for e in exams)
+            calendar = build_calendar([site.layers[s] for s in slugs],
+                                      {s: site.calendar_years.get(s, {}) for s in slugs},
+                                      first, last)
+            spans = recorded_spans(site.notices, province, calendar)
+    made = history_estimate(estimate, spans)
+    if made is None:
+        problems.append(Problem(
+            file, line_in_file(site.root / file, "estimate", "from_history"),
+            "estimate.from_history",
+            f"from_history needs at least {HISTORY_MIN_YEARS} past exams of "
+            f"{province.name} with a recorded release date (a 'kind: release' notice with "
+            f"release_date and exam_year); {len(exams)} found",
+            "add the missing release notices, or remove from_history and set "
+            "min_working_days and max_working_days"))
+        return estimate
+    return made

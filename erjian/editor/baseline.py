@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from erjian.core.errors import UserError
-from erjian.editor.check import Finding, normalised
+from erjian.site.warnings import Finding, normalised
 
 BASELINE_NAME = ".check-baseline.json"
 VERSION = 1

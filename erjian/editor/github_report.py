@@ -9,7 +9,7 @@ import re
 import sys
 
 from erjian.editor.baseline import Verdict
-from erjian.editor.check import Finding
+from erjian.site.warnings import Finding
 
 
 def _data(text: str) -> str:

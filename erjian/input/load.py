@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from erjian.core.errors import Problem
+from erjian.core.file_kinds import special_kind
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -267,21 +268,6 @@ def outside_root(path: Path, root: Path) -> bool:
     """True when ``path`` (after following every symbolic link) is not inside ``root``."""
     real, base = os.path.realpath(path), os.path.realpath(root)
     return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
-
-
-def special_kind(mode: int) -> str | None:
-    """What a non-regular file is ('a FIFO', 'a device', ...), or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)

@@ -103,8 +103,9 @@ class ResolvedSite:
 
 
 def resolve(site: SiteInput) -> ResolvedSite:
+    """The site's regions complete. Estimates counted from history (from_history) are filled
+    in before, by erjian.dates.history.apply_history."""
     problems: list[Problem] = []
-    site = _apply_history(site, problems)
     regions = _resolve_regions(site, problems)
     _check_layers(site, regions, problems)
     _check_links(site, regions, problems)
@@ -160,9 +161,6 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         settings = {name: getattr(province, name) for name in m.INHERITABLE}
         for ancestor in reversed(chain):
             settings.update(ancestor.overrides)
-        if settings["estimate"].from_history and settings["estimate"] is not province.estimate:
-            settings["estimate"] = _history_estimate(site, province, settings["estimate"],
-                                                     region_file.file, problems)
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
                               province=province, file=region_file.file, code=region_file.code,
                               parent=region_file.parent, pinyin=region_file.pinyin,
@@ -208,53 +206,6 @@ def _moved_address_problem(site: SiteInput, region_file: m.RegionFile,
                        f"address {old} to {entry.new}, but the region is now at {new}",
                        f"record the move: python build.py move {entry.new} {new}")
     return None
-
-
-def _apply_history(site: SiteInput, problems: list[Problem]) -> SiteInput:
-    """Provinces with ``estimate: {from_history: true}`` get the estimate of their own
-    record (erjian.dates.history.history_estimate)."""
-    from dataclasses import replace
-
-    provinces = dict(site.provinces)
-    for slug, province in site.provinces.items():
-        if province.estimate.from_history:
-            provinces[slug] = replace(province, estimate=_history_estimate(
-                site, province, province.estimate, province.file, problems))
-    return replace(site, provinces=provinces)
-
-
-def _history_estimate(site: SiteInput, province: m.Province, estimate: m.Estimate,
-                      file: str, problems: list[Problem]) -> m.Estimate:
-    """``estimate`` counted from the province's recorded releases; an error (and
-    ``estimate`` unchanged) with fewer than backtest.HISTORY_MIN_YEARS of them."""
-    from erjian.dates.history import HISTORY_MIN_YEARS, history_estimate, recorded_spans, \
-        release_notices
-    from erjian.dates.calendars import build_calendar
-
-    found = release_notices(site.notices, province)
-    exams = [e for e in province.exams if e.key in found]
-    spans: list[int] = []
-    if len(exams) >= HISTORY_MIN_YEARS:
-        slugs = ("national", *province.calendar_layers)
-        if all(s in site.layers for s in slugs):
-            first = min(e.last_day.year for e in exams)
-            last = max(found[e.key].release_date.year for e in exams)
-            calendar = build_calendar([site.layers[s] for s in slugs],
-                                      {s: site.calendar_years.get(s, {}) for s in slugs},
-                                      first, last)
-            spans = recorded_spans(site.notices, province, calendar)
-    made = history_estimate(estimate, spans)
-    if made is None:
-        problems.append(Problem(
-            file, line_in_file(site.root / file, "estimate", "from_history"),
-            "estimate.from_history",
-            f"from_history needs at least {HISTORY_MIN_YEARS} past exams of "
-            f"{province.name} with a recorded release date (a 'kind: release' notice with "
-            f"release_date and exam_year); {len(exams)} found",
-            "add the missing release notices, or remove from_history and set "
-            "min_working_days and max_working_days"))
-        return estimate
-    return made
 
 
 def _parent_chain(region_file, files_by_slug, problems) -> list[m.RegionFile] | None:

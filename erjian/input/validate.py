@@ -16,16 +16,15 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from erjian.core import signed
 from erjian.core.errors import Problem, display_path
+from erjian.core.file_kinds import special_kind
+from erjian.core.memo import write_pickle
 from erjian.input import markdown_limits
 from erjian.input import models as m
-from erjian.input.load import (LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown,
-                   load_yaml, outside_problem, outside_root, read_text, special_kind,
-                   special_problem)
-from erjian.core import signed
-from erjian.core.memo import write_pickle
+from erjian.input.guide_text import LINK_HINT, guide_problems, refused_links
+from erjian.input.load import LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown, load_yaml, outside_problem, outside_root, read_text, special_problem
 from erjian.input.schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
-from erjian.site.render import LINK_HINT, guide_problems, refused_links
 
 
 @dataclass
@@ -247,11 +246,12 @@ class InputCache:
 
 
 def _code_version() -> str:
-    """Changes whenever the code that reads and validates input changes."""
+    """Changes whenever the code that reads and validates input changes: erjian/core and
+    erjian/input, which import nothing else (tests/test_layers.py)."""
     package = Path(__file__).resolve().parents[1]
     hasher = hashlib.sha256()
-    for path in [*sorted((package / "core").glob("*.py")), *sorted((package / "input").glob("*.py")),
-                 package / "site" / "render.py"]:
+    for path in [*sorted((package / "core").glob("*.py")),
+                 *sorted((package / "input").glob("*.py"))]:
         hasher.update(path.relative_to(package).as_posix().encode())
         hasher.update(path.read_bytes())
     return hasher.hexdigest()

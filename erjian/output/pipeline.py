@@ -25,8 +25,9 @@ from markupsafe import Markup
 from erjian.core import signed
 from erjian.core.errors import Problem, SiteError
 from erjian.core.memo import NO_MEMO, Memo
-from erjian.editor.check import unique
-from erjian.input.resolve import ResolvedSite, resolve
+from erjian.dates.history import resolve_with_history
+from erjian.dates.planner import Planner
+from erjian.input.resolve import ResolvedSite
 from erjian.input.validate import read_site
 from erjian.output.incremental import IncrementalOutput, UnitWriter, WriteReport, check_target
 from erjian.output.jobs import PARALLEL_FROM, SITE_UNIT, Units
@@ -36,7 +37,7 @@ from erjian.site.navigation import RegionTree
 from erjian.site.province_unit import PRODUCTS, ProvincePages, province_key
 from erjian.site.render import Renderer
 from erjian.site.sitewide_unit import SitePages
-from erjian.site.views import Planner
+from erjian.site.warnings import unique
 
 Progress = Callable[[int, int], None]
 
@@ -68,7 +69,7 @@ def _build(root, out, today, progress, cache_dir, base_url, workers, clean) -> B
     started = time.perf_counter()
     check_target(out, root)
     cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or root / ".cache")
-    site = resolve(read_site(root, cache_dir=cache_dir))
+    site = resolve_with_history(read_site(root, cache_dir=cache_dir))
     if base_url:
         site.input.site = replace(site.input.site, base_url=base_url)
     memo = Memo(cache_dir / "memo.pickle")

@@ -23,10 +23,11 @@ from jinja2.bccache import BytecodeCache
 
 from erjian.core import signed
 from erjian.core.errors import Problem, display_path
+from erjian.core.file_kinds import special_kind
 from erjian.core.memo import Memo
-from erjian.editor.check import site_findings
-from erjian.input.load import outside_problem, outside_root, special_kind, special_problem
-from erjian.input.resolve import resolve
+from erjian.dates.history import resolve_with_history
+from erjian.dates.planner import Planner
+from erjian.input.load import outside_problem, outside_root, special_problem
 from erjian.input.validate import InputCache, read_site
 from erjian.output.jobs import SITE_UNIT
 from erjian.site.keys import site_fingerprint
@@ -34,7 +35,7 @@ from erjian.site.navigation import RegionTree
 from erjian.site.province_unit import ProvincePages, province_key
 from erjian.site.render import Renderer
 from erjian.site.sitewide_unit import SitePages
-from erjian.site.views import Planner
+from erjian.site.warnings import site_findings
 
 
 
@@ -96,7 +97,7 @@ class Generation:
                  inputs: InputCache, memo: Memo, previous: "Generation | None" = None,
                  bytecode=None):
         self.root, self.today = Path(root), today
-        site = resolve(read_site(self.root, cache=inputs))
+        site = resolve_with_history(read_site(self.root, cache=inputs))
         if base_url:
             site.input.site = replace(site.input.site, base_url=base_url)
         self.site = site

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Callable
+from typing import Callable, Protocol
 
-from erjian.output.incremental import UnitWriter
 from erjian.site.feeds import atom_feed
 from erjian.site.keys import digest
 from erjian.site.render import Renderer
+
+
+class FileSink(Protocol):
+    """Where a unit's files go: the build's erjian.output.incremental.UnitWriter (staged on
+    disk) or the preview's pages in memory."""
+
+    def needs(self, path: str, key: str) -> bool:
+        """Registers ``path``; False when a file with this key is already there."""
+
+    def store(self, path: str, key: str, content: str | bytes) -> None:
+        """Keeps the rendered ``content`` of ``path``."""
 
 
 class UnitFiles:
     """The files of one unit: each is rendered and staged only when its key shows that it
     changed; every path is remembered, changed or not."""
 
-    def __init__(self, writer: UnitWriter, fingerprint: str):
+    def __init__(self, writer: FileSink, fingerprint: str):
         self.writer, self.fingerprint = writer, fingerprint
         self.paths: list[str] = []
         self._calendars: dict[str, tuple] = {}

@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-from erjian.site.views import RegionView
+from erjian.dates.planner import RegionView
 
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]   # all of erjian/

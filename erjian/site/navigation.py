@@ -3,8 +3,8 @@ and the top-level regions of each province. Nothing here renders."""
 
 from __future__ import annotations
 
+from erjian.dates.planner import Planner, RegionView
 from erjian.input.resolve import Region, ResolvedSite
-from erjian.site.views import Planner, RegionView
 
 
 class RegionTree:

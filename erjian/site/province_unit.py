@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from erjian.core.memo import Memo
 from erjian.dates.history import HISTORY_MIN_YEARS
-from erjian.editor.check import province_warnings
+from erjian.dates.planner import RegionView
 from erjian.input import models as m
 from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import calendar_template, fill_calendar
@@ -21,7 +21,8 @@ from erjian.site.navigation import RegionTree
 from erjian.site.redirects import add_redirects
 from erjian.site.render import Renderer
 from erjian.site.svg import PROVISIONAL, UNCONFIRMED, StageBar, WindowBar, cycle_timeline
-from erjian.site.views import RegionView, api_record, exam_event_ld, search_terms
+from erjian.site.views import api_record, exam_event_ld, search_terms
+from erjian.site.warnings import province_warnings
 
 PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths")
 

@@ -20,8 +20,8 @@ import re
 from dataclasses import replace
 
 from erjian.core.errors import Problem, SiteError, UserError
-from erjian.editor.import_divisions import moved_text, read_moved
 from erjian.input import models as m
+from erjian.input.division_files import moved_text, read_moved
 from erjian.input.resolve import region_slug
 from erjian.input.schema import SLUG_PATTERN
 from erjian.input.validate import MovedFile, read_site

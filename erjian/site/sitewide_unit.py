@@ -10,15 +10,15 @@ from pathlib import Path
 from markupsafe import Markup
 
 from erjian.dates.history import HISTORY_MARGIN, HISTORY_MIN_YEARS
-from erjian.editor.import_divisions import dataset_info
+from erjian.dates.planner import Planner
 from erjian.input import models as m
+from erjian.input.division_files import dataset_info
 from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import recent_notices, robots, sitemap
 from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
 from erjian.site.keys import digest
 from erjian.site.render import Renderer
 from erjian.site.svg import national_timeline
-from erjian.site.views import Planner
 
 API_VERSION = 1
 
