@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build test lint-workflows lock serve check screenshots browser-deps bench \
+.PHONY: build test test-fast lint-workflows lock serve check screenshots browser-deps bench \
 	import-divisions clean
 
 # The project itself goes in last, without dependencies and with the locked setuptools.
@@ -66,6 +66,11 @@ lint-workflows: node_modules/.installed
 # GITHUB_ACTIONS, check would answer in annotations and write to the run's job summary.
 test: lint-workflows $(VENV)/.installed-test browser-deps
 	env -u GITHUB_ACTIONS -u GITHUB_STEP_SUMMARY $(PY) -m pytest -q
+
+# The quick loop while editing: everything but the browser tests (no Chromium or npm needed)
+# and the slow ones (whole builds, killed builds, servers); `make test` before pushing.
+test-fast: $(VENV)/.installed-test
+	env -u GITHUB_ACTIONS -u GITHUB_STEP_SUMMARY $(PY) -m pytest -q -m "not browser and not slow"
 
 # Chinese fonts only matter for pictures of pages; readers' devices bring their own.
 screenshots: $(VENV)/.installed-test browser-deps

@@ -12,6 +12,14 @@ sys.path.insert(0, str(ROOT))
 SEED_PROVINCES = ("xinjiang", "shanghai", "guangdong", "anhui")
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that drives Chromium (through browser_support's fixtures) is a browser
+    test, whatever its module: `make test-fast` leaves them out."""
+    for item in items:
+        if "browser" in item.fixturenames or item.module.__name__.endswith("_browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 def copy_site(dest: Path, provinces=SEED_PROVINCES, divisions: bool = False) -> Path:
     """A copy of the site's input: content, calendars, templates and the given provinces'
     region files (the generated ``_divisions.yaml`` only when ``divisions``)."""

@@ -12,6 +12,8 @@ import pytest
 from conftest import copy_site, run_cli, tree_digest
 from test_hostile import CASES, prepare
 
+pytestmark = pytest.mark.slow   # check and build side by side on the seed site
+
 TODAY = "2026-06-16"
 GUIDE = "content/guide/10-official-sites.md"
 RELEASE_NOTICE = ("---\ntitle: 安徽省2026年二级建造师成绩发布\ndate: 2026-06-10\nkind: release\n"

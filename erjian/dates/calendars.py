@@ -1,4 +1,4 @@
-"""Stage 4a — calendars: China's working-day calendar, national plus regional layers.
+"""Calendars: China's working-day calendar, national plus regional layers.
 
 Pure computation: the inputs are validated calendar years and layers; nothing here reads a
 file. A year that has no published arrangement is projected from the statutory holiday rules

@@ -1,4 +1,4 @@
-"""Stage 4c — cycles: for one region, the exam sitting a reader cares about now and its
+"""Cycles: for one region, the exam sitting a reader cares about now and its
 schedule (release window or announced date, review window, statuses on a given day).
 
 Pure: the calendar, exams, estimate and announcements come in; nothing is read or written.

@@ -1,4 +1,4 @@
-"""Stage 4b — windows: when scores are expected, when a review can be requested, and where each
+"""Windows: when scores are expected, when a review can be requested, and where each
 milestone stands on a given day. Pure functions over a :class:`WorkCalendar`.
 
 The release window is [last exam day + a working days, last exam day + b working days]. A

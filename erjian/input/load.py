@@ -1,4 +1,4 @@
-"""Stage 1 — load: read YAML and Markdown files into plain Python data that remembers where
+"""Loading: read YAML and Markdown files into plain Python data that remembers where
 every mapping, key and list item came from (so that later stages can name the line).
 
 YAML is parsed with PyYAML's safe loader, with three changes: duplicate keys are an error

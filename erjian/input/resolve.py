@@ -1,4 +1,4 @@
-"""Stage 3 — resolve: turn region files into complete regions by inheritance (province → parent
+"""Resolution: turn region files into complete regions by inheritance (province → parent
 region → region), derive slugs, and attach notices and announced release dates.
 """
 

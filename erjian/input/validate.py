@@ -1,4 +1,4 @@
-"""Stage 2 — validate: find the site's input files, load each one and turn it into typed models.
+"""Validation: find the site's input files, load each one and turn it into typed models.
 
 Every problem of the run is collected (with file, line and field) before anything fails, so an
 editor fixes a whole batch at once instead of one error per build.

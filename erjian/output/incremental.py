@@ -1,7 +1,7 @@
-"""Stage 6 — write: render only what changed, and publish the new site in one atomic step.
+"""Incremental output: render only what changed, and publish the new site in one atomic step.
 
 Files belong to *units* (one per province, plus one for the site-wide pages). Each version of
-the site on disk has a manifest (see ``publish``: ``versions/<id>/`` in the output's state
+the site on disk has a manifest (see ``owned_folder``: ``versions/<id>/`` in the output's state
 folder): per unit, the key of its inputs and a digest of its files; per file, the key of the
 inputs it was rendered from and the hash of its bytes. A unit whose key is unchanged is not
 even looked at; inside a changed unit, a file whose key is unchanged is not rendered, and a

@@ -1,10 +1,10 @@
 """Units and their scheduling: which units must be rebuilt, running them in this process or
 in forked worker processes, and merging their results into the output.
 
-A unit is one province (see ``provincepages``) or the site-wide pages (``sitepages``). A
-province's key hashes its input folder, the notices that concern it and the site-wide
-fingerprint; a province whose key is unchanged is skipped as a whole and its products for
-the site-wide pages come from the manifest. See docs/architecture.md.
+A unit is one province (see ``site.province_unit``) or the site-wide pages
+(``site.sitewide_unit``). A province's key hashes its input folder, the notices that concern
+it and the site-wide fingerprint; a province whose key is unchanged is skipped as a whole
+and its products for the site-wide pages come from the manifest. See docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``build`` reads and resolves the whole input (cheap: unchanged files come from the input
 cache), plans schedules, and hands the output to ``jobs.Units``, which skips the provinces
-whose inputs did not change and has ``provincepages`` and ``sitepages`` list the rest's
-files for ``write.IncrementalOutput``.
+whose inputs did not change and has ``site.province_unit`` and ``site.sitewide_unit`` list
+the rest's files for ``incremental.IncrementalOutput``.
 
 ``check`` runs the same stages with the same page makers, but renders every file of every
 unit in memory and discards it, collecting the problems of each stage instead of stopping

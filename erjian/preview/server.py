@@ -1,6 +1,6 @@
 """Live preview: ``python build.py serve``.
 
-A tornado server on 127.0.0.1 serves the site from memory (``preview.ResidentSite``, with
+A tornado server on 127.0.0.1 serves the site from memory (``resident_site.ResidentSite``, with
 the server's own address as base URL): it writes no files, so ``output/`` and what gets
 published are never touched. When anything under regions/, content/, templates/ or
 calendars/ changes, the input is read again (only changed files are parsed, unchanged
@@ -26,7 +26,7 @@ The server answers only this machine's browser: it listens on 127.0.0.1, answers
 requests whose Host names a loopback address with its port (a page on another site that
 rebinds its own name to 127.0.0.1 gets 403), accepts the reload websocket only from its own
 origin, and tells browsers which input file changed by its path relative to the site.
-It serves templates/static/ only from inside the site (``preview.static_asset``: a link
+It serves templates/static/ only from inside the site (``resident_site.static_asset``: a link
 leaving it is refused with a 403 that says so, as the build refuses it).
 
 It stays bounded under a flood: it accepts connections itself (``Acceptor``), keeps at most
@@ -68,7 +68,7 @@ CSP_META = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="[^"
 
 
 class Preview:
-    """The resident site (``preview.ResidentSite``) and a WSGI app serving it from memory.
+    """The resident site (``resident_site.ResidentSite``) and a WSGI app serving it from memory.
     Rebuilds and requests both run on the server's single I/O-loop thread, so they never
     overlap."""
 

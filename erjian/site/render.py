@@ -1,4 +1,4 @@
-"""Stage 5 — render: Jinja2 templates (autoescaped) and the shared guide text from
+"""Rendering: Jinja2 templates (autoescaped) and the shared guide text from
 ``content/guide`` turned into page files.
 
 Shared guide text is Markdown with ``{{ placeholders }}``: it is converted to HTML once, compiled
