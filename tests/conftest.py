@@ -12,6 +12,14 @@ sys.path.insert(0, str(ROOT))
 SEED_PROVINCES = ("xinjiang", "shanghai", "guangdong", "anhui")
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that drives Chromium (through browser_support's fixtures) is a browser
+    test, whatever its module: `make test-fast` leaves them out."""
+    for item in items:
+        if "browser" in item.fixturenames or item.module.__name__.endswith("_browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 def copy_site(dest: Path, provinces=SEED_PROVINCES, divisions: bool = False) -> Path:
     """A copy of the site's input: content, calendars, templates and the given provinces'
     region files (the generated ``_divisions.yaml`` only when ``divisions``)."""
@@ -52,15 +60,15 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
-    """Run build.py's main() in-process; returns (exit code, stdout, stderr)."""
+    """Run the command line (erjian.cli.main) in-process; returns (exit code, stdout, stderr)."""
     import contextlib
     import io
 
-    import build
+    from erjian import cli
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = build.main(list(args))
+        code = cli.main(list(args))
     return code, out.getvalue(), err.getvalue()
 
 

@@ -59,6 +59,7 @@ def test_a_changed_slug_is_refused_with_the_command_that_keeps_the_old_address(s
     assert moved_lines(sichuan) == {}
 
 
+@pytest.mark.slow
 def test_the_move_command_keeps_the_old_address_as_a_redirect(sichuan, tmp_path):
     set_slug(sichuan, "pidu")
     code, said = move(sichuan, "sichuan/pidou/", "sichuan/pidu")
@@ -90,6 +91,7 @@ def test_moving_again_keeps_every_earlier_address(sichuan):
     assert check(sichuan)[0] == 0
 
 
+@pytest.mark.slow
 def test_going_back_to_the_published_address_drops_its_redirect(sichuan):
     set_slug(sichuan, "pidu")
     assert move(sichuan, "sichuan/pidou/", "sichuan/pidu/")[0] == 0

@@ -1,4 +1,4 @@
-"""The estimate held to account (erjian.backtest, `build.py backtest`, the pages' history
+"""The estimate held to account (erjian.dates.history, `build.py backtest`, the pages' history
 sections and `estimate: {from_history: true}`), on fixtures only: the repository records no
 past release date."""
 
@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from conftest import ROOT, run_cli
-from erjian.backtest import HISTORY_MARGIN, table, working_days_between
-from erjian.errors import SiteError
-from erjian.pages import Planner
-from erjian.resolve import resolve
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.dates.history import HISTORY_MARGIN, resolve_with_history, working_days_between
+from erjian.dates.planner import Planner
+from erjian.editor.backtest_table import table
+from erjian.input.validate import read_site
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -42,7 +42,7 @@ def add_history(root, years=(2023, 2024, 2025), releases=RELEASES, estimate=None
 
 
 def planner(root) -> Planner:
-    return Planner(resolve(read_site(root)), TODAY)
+    return Planner(resolve_with_history(read_site(root)), TODAY)
 
 
 def rows_by_year(root):

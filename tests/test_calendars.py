@@ -5,9 +5,9 @@ import datetime as dt
 import chinese_calendar
 import pytest
 
-from erjian.calendars import build_calendar, project_islamic_year, project_national_year
-from erjian.limits import CALENDAR_YEARS
-from erjian.validate import read_site
+from erjian.core.limits import CALENDAR_YEARS
+from erjian.dates.calendars import build_calendar, project_islamic_year, project_national_year
+from erjian.input.validate import read_site
 
 ONE = dt.timedelta(days=1)
 
@@ -127,7 +127,7 @@ def test_counting_past_the_calendar_is_an_error(data):
         calendar.add_working_days(dt.date(2026, 12, 20), 30)
 
 
-# --- the years that can be computed (erjian.limits) ------------------------------------------
+# --- the years that can be computed (erjian.core.limits) ------------------------------------------
 
 def test_every_calendar_year_can_be_projected_with_its_holidays(data):
     layer = data.layers["xinjiang"]

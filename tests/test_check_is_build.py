@@ -12,6 +12,8 @@ import pytest
 from conftest import copy_site, run_cli, tree_digest
 from test_hostile import CASES, prepare
 
+pytestmark = pytest.mark.slow   # check and build side by side on the seed site
+
 TODAY = "2026-06-16"
 GUIDE = "content/guide/10-official-sites.md"
 RELEASE_NOTICE = ("---\ntitle: 安徽省2026年二级建造师成绩发布\ndate: 2026-06-10\nkind: release\n"
@@ -107,22 +109,22 @@ def test_check_lists_the_problems_of_every_stage_and_unit_in_one_pass(seed, tmp_
 
 
 def test_check_in_worker_processes_finds_what_it_finds_in_one(seed, tmp_path, monkeypatch):
-    from erjian.pipeline import find_all
+    from erjian.editor.check import find_all
 
     site = site_copy(seed, tmp_path)
     for case in (RENDER_CASES[0], RENDER_CASES[3]):
         prepare_case(site, case)
     today = __import__("datetime").date.fromisoformat(TODAY)
     alone = find_all(site, today, workers=1)
-    monkeypatch.setattr("erjian.pipeline.PARALLEL_FROM", 1)
+    monkeypatch.setattr("erjian.output.pipeline.PARALLEL_FROM", 1)
     assert find_all(site, today, workers=2) == alone
     assert sum(f.problem.severity == "error" for f in alone) == 2
 
 
 @pytest.mark.parametrize("target, stage", [
-    ("erjian.pipeline.read_site", "reading and validating the input"),
-    ("erjian.pipeline.Planner", "planning the schedules"),
-    ("erjian.provincepages.ProvincePages.add_unit", "rendering every page in memory"),
+    ("erjian.editor.check.read_site", "reading and validating the input"),
+    ("erjian.editor.check.Planner", "planning the schedules"),
+    ("erjian.site.province_unit.ProvincePages.add_unit", "rendering every page in memory"),
 ])
 def test_an_unexpected_failure_is_one_message_naming_the_stage(seed, tmp_path, monkeypatch,
                                                                target, stage):
@@ -139,7 +141,7 @@ def test_an_unexpected_failure_is_one_message_naming_the_stage(seed, tmp_path, m
 
 
 def test_the_preview_counts_the_warnings_check_counts(seed, tmp_path):
-    from erjian.serve import Preview
+    from erjian.preview.server import Preview
 
     code, stdout, _ = run_cli("--root", str(seed), "check", "--today", TODAY)
     assert code == 0

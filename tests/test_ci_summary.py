@@ -10,7 +10,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from conftest import ROOT, run_cli
-from erjian.annotations import preformatted
+from erjian.editor.github_report import preformatted
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 # GitHub renders job summaries as GitHub-flavoured Markdown: CommonMark with tables.
@@ -84,4 +84,4 @@ def test_the_verify_links_summary_is_escaped_by_the_tested_function():
                      if name == "verify-links.yml")
     assert "GITHUB_STEP_SUMMARY" in runs
     assert "```" not in runs
-    assert "python -m erjian.annotations verify-links.txt verify-links.err" in runs
+    assert "python -m erjian.editor.github_report verify-links.txt verify-links.err" in runs

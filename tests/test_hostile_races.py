@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from erjian import keys
+from erjian.site import keys
 
 
 def test_a_named_pipe_met_while_hashing_fails_instead_of_hanging(tmp_path):

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from conftest import copy_site, run_cli, tree_digest
-from erjian import render
-from erjian.errors import SiteError
-from erjian.models import SiteConfig
+from erjian.core.errors import SiteError
+from erjian.input.models import SiteConfig
+from erjian.site import render
 
 NOTICE_HEAD = "---\ntitle: 安徽省2026年二建成绩发布\ndate: 2026-08-10\nkind: general\n" \
               "provinces: [anhui]\n---\n"
@@ -125,6 +125,7 @@ def test_refused_links_in_any_construct_are_reported_with_their_line(published, 
 
 @pytest.mark.parametrize("body, expected", [c[1:] for c in GUIDE_CASES],
                          ids=[c[0] for c in GUIDE_CASES])
+@pytest.mark.slow
 def test_guide_text_that_would_recurse_or_explode_fails_with_a_message(published, tmp_path,
                                                                        body, expected):
     build_err, check_err = fails_clearly(published, tmp_path, "content/guide/70-extra.md",

@@ -4,9 +4,13 @@ clean build of the same input."""
 import datetime as dt
 import shutil
 
+import pytest
+
 from conftest import tree_digest
-from erjian.pipeline import build
-from erjian.publish import MARKER
+from erjian.output.owned_folder import MARKER
+from erjian.output.pipeline import build
+
+pytestmark = pytest.mark.slow   # builds after many changes
 
 TODAY = dt.date(2026, 6, 15)
 

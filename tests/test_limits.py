@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import copy_site, run_cli
-from erjian import limits
+from erjian.core import limits
 
 LAST = limits.SUPPORTED_YEARS[-1]
 

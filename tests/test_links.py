@@ -1,9 +1,9 @@
-"""The link policy (erjian.links): every link https and no look-alike of an official domain;
+"""The link policy (erjian.input.link_policy): every link https and no look-alike of an official domain;
 official channels under gov.cn or a reviewed domain; no public suffix as a reviewed domain."""
 
 import pytest
 
-from erjian.links import link_problem, official_url_problem, reviewed_domain_problem
+from erjian.input.link_policy import link_problem, official_url_problem, reviewed_domain_problem
 
 REVIEWED = ("xjrsks.com.cn",)
 

@@ -10,8 +10,9 @@ import markdown.inlinepatterns
 import pytest
 
 from conftest import run_cli
-from erjian import markdown_limits, render
-from erjian.markdown_limits import check
+from erjian.input import guide_text, markdown_limits
+from erjian.input.markdown_limits import check
+from erjian.site import render
 
 NOTICE_HEAD = "---\ntitle: 测试\ndate: 2026-08-01\nkind: general\nprovinces: [anhui]\n---\n"
 BODY_LINE = NOTICE_HEAD.count("\n") + 1
@@ -149,19 +150,21 @@ def test_text_over_the_limits_is_never_rendered():
     with pytest.raises(ValueError, match="refused before rendering"):
         render.render_markdown_body("[" * 4_000)
     with pytest.raises(ValueError, match="refused before rendering"):
-        render.markdown_to_html("x" * (markdown_limits.MAX_CHARS + 1))
+        guide_text.markdown_to_html("x" * (markdown_limits.MAX_CHARS + 1))
 
 
+@pytest.mark.slow
 def test_refused_brackets_are_what_markdown_reads_quadratically():
     """The refusals are not arbitrary: on such text, Python-Markdown's own link parsing
     reads about four times as much when the text doubles."""
     counter = ReadAheadCounter()
     for unit in ("[", "a[b ", "[a](", "[a][", '[a]("x) '):
         assert check(repeat(unit, 4_000)) is not None
-        read = [counter.read(render._convert, repeat(unit, size)) for size in (250, 500)]
+        read = [counter.read(guide_text._convert, repeat(unit, size)) for size in (250, 500)]
         assert read[1] > 3.5 * read[0], (unit, read)
 
 
+@pytest.mark.slow
 def test_accepted_text_is_read_a_bounded_number_of_times():
     """Property: over random bracket-heavy texts within the limits, what Python-Markdown's
     link parsing reads grows at most linearly with the text."""

@@ -4,10 +4,10 @@ cannot go stale; ordinary names and links inside the site still work."""
 import pytest
 
 from conftest import copy_site, run_cli
-from erjian.errors import SiteError
-from erjian.resolve import resolve
-from erjian.schema import SITE_PATHS
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.input.resolve import resolve
+from erjian.input.schema import SITE_PATHS
+from erjian.input.validate import read_site
 
 
 @pytest.fixture(scope="module")

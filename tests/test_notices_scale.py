@@ -8,8 +8,8 @@ import re
 import feedparser
 
 from conftest import copy_site, run_cli
-from erjian.bench import write_notices
-from erjian.feeds import FEED_ENTRIES
+from erjian.devtools.bench import write_notices
+from erjian.site.feeds import FEED_ENTRIES
 
 COUNT = 300
 

@@ -6,10 +6,10 @@ import datetime as dt
 import pytest
 
 from conftest import tree_digest
-from erjian.errors import SiteError
-from erjian.pipeline import build
-from erjian.preview import SITE_UNIT, ResidentSite
-from erjian.publish import MARKER
+from erjian.core.errors import SiteError
+from erjian.output.owned_folder import MARKER
+from erjian.output.pipeline import build
+from erjian.preview.resident_site import SITE_UNIT, ResidentSite
 
 TODAY = dt.date(2026, 6, 15)
 BASE = "http://127.0.0.1:8123/"

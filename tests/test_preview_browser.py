@@ -303,7 +303,7 @@ def test_the_preview_never_changes_what_gets_published(preview, opened):
     assert not (site / ".preview").exists()   # the preview renders into memory
     # the published pages keep the strict policy and carry nothing of the preview
     page = (site / "output" / PAGE.strip("/") / "index.html").read_text(encoding="utf-8")
-    from erjian.render import CONTENT_SECURITY_POLICY
+    from erjian.site.render import CONTENT_SECURITY_POLICY
     assert f'content="{CONTENT_SECURITY_POLICY}"' in page
     for path in (site / "output").rglob("*"):
         if path.is_file():

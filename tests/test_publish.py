@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, copy_site, leftovers, run_cli, tree_digest
-from erjian import publish, signed
+from erjian.core import signed
+from erjian.output import owned_folder
+
+pytestmark = pytest.mark.slow   # builds killed at every fault point, and their clean twins
 
 OLD_DAY, NEW_DAY = "2026-06-15", "2026-06-16"
 
@@ -141,12 +144,12 @@ def test_interrupted_two_rename_swap_is_completed_by_the_next_build(versions, tm
     def unsupported(new_tree, target):
         raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(publish, "exchange", unsupported)
-    monkeypatch.setattr(publish, "_FAULT", "between-renames:error")
+    monkeypatch.setattr(owned_folder, "exchange", unsupported)
+    monkeypatch.setattr(owned_folder, "_FAULT", "between-renames:error")
     with pytest.raises(RuntimeError, match="injected fault"):
         run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert not out.exists()            # the moment between the renames
-    monkeypatch.setattr(publish, "_FAULT", "")
+    monkeypatch.setattr(owned_folder, "_FAULT", "")
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert code == 0, stderr
     assert tree_digest(out) == new and leftovers(out) == []
@@ -159,7 +162,7 @@ def test_output_on_a_mount_point_is_a_message(versions, tmp_path, monkeypatch):
     def busy(new_tree, target):
         raise OSError(16, "Device or resource busy")
 
-    monkeypatch.setattr(publish, "exchange", busy)
+    monkeypatch.setattr(owned_folder, "exchange", busy)
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert code == 1
     assert f"cannot publish into {out}: it is a mount point" in stderr
@@ -177,7 +180,7 @@ def test_a_file_system_that_cannot_swap_folders_is_named_not_called_a_mount_poin
     def cross_device(new_tree, target):
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(publish, "exchange", cross_device)
+    monkeypatch.setattr(owned_folder, "exchange", cross_device)
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert code == 1 and "Traceback" not in stderr
     assert f"cannot publish into {out}: its file system refuses to rename or swap" in stderr
@@ -219,7 +222,7 @@ def test_takes_an_empty_folder_and_then_owns_it(site, tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
     assert run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)[0] == 0
-    assert publish.read_marker(out) is not None
+    assert owned_folder.read_marker(out) is not None
     (out / "stray.html").write_text("left by hand", encoding="utf-8")
     assert run_cli("--root", str(site), "--out", str(out), "--clean", "--today", NEW_DAY)[0] == 0
     assert not (out / "stray.html").exists()
@@ -242,8 +245,8 @@ def test_refuses_a_symlink_or_a_file_as_output(site, tmp_path):
 def test_a_second_build_waits_for_the_first(versions, tmp_path):
     _, new = versions
     site, out = published(tmp_path, spare=False)
-    state = publish.state_folder(out)
-    with publish.BuildLock(state / "lock"):
+    state = owned_folder.state_folder(out)
+    with owned_folder.BuildLock(state / "lock"):
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "build.py"), "--root", str(site), "--out", str(out),
              "--today", NEW_DAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -273,7 +276,7 @@ def test_leftovers_of_interrupted_builds_are_removed_and_ignored_by_git(site, tm
     out = tmp_path / "public" / "out"
     assert run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)[0] == 0
     (out.parent / ".out.staging-abc123" / "x").mkdir(parents=True)     # older generator
-    (publish.state_folder(out) / "stage-xyz" / "anhui").mkdir(parents=True)
+    (owned_folder.state_folder(out) / "stage-xyz" / "anhui").mkdir(parents=True)
     assert run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)[0] == 0
     assert leftovers(out) == []
     ignored = subprocess.run(["git", "check-ignore", "--no-index", ".erjian.output/x",
@@ -292,7 +295,7 @@ def test_crafted_cache_files_never_run(site, tmp_path):
     assert run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)[0] == 0
     reference = tree_digest(out)
     planted = list(cache.rglob("*.pickle")) + list((cache / "jinja").glob("*"))
-    planted += list(publish.state_folder(out).rglob("*.pickle"))
+    planted += list(owned_folder.state_folder(out).rglob("*.pickle"))
     assert len(planted) >= 4
     marker = tmp_path / "pwned"
     for path in planted:
@@ -324,7 +327,7 @@ def test_one_flipped_byte_is_a_note_not_a_crash(site, tmp_path):
     assert run_cli("--root", str(site), "--out", str(out), "--today", OLD_DAY)[0] == 0
     edit(site)
     victims = list((site / ".cache").rglob("*.pickle"))
-    victims += list(publish.state_folder(out).rglob("*.pickle"))
+    victims += list(owned_folder.state_folder(out).rglob("*.pickle"))
     for path in victims:
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0x01
@@ -360,13 +363,13 @@ def test_clean_reads_nothing_from_the_cache(site, tmp_path):
 
 def test_a_worker_that_dies_fails_the_build_instead_of_hanging(versions, tmp_path,
                                                              monkeypatch):
-    from erjian import jobs
+    from erjian.output import jobs
 
     old, _ = versions
     site, out = published(tmp_path, spare=True)
     monkeypatch.setattr(jobs, "PARALLEL_FROM", 0)
     monkeypatch.setenv("ERJIAN_WORKERS", "2")
-    monkeypatch.setattr(publish, "_FAULT", "staged:kill")   # in the workers: they render
+    monkeypatch.setattr(owned_folder, "_FAULT", "staged:kill")   # in the workers: they render
     code, _, stderr = run_cli("--root", str(site), "--out", str(out), "--today", NEW_DAY)
     assert code == 1 and "worker process died" in stderr
     assert tree_digest(out) == old

@@ -11,7 +11,7 @@ import ics
 import pytest
 
 from conftest import run_cli
-from erjian.svg import Axis, cycle_timeline
+from erjian.site.svg import Axis, cycle_timeline
 
 D = dt.date
 GUIDE = "xinjiang/tacheng/jidian/"

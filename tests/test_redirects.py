@@ -14,8 +14,8 @@ import pytest
 
 from browser_support import browser  # noqa: F401  (the module's Chromium)
 from conftest import ROOT, copy_site, run_cli, tree_digest
-from erjian.divisions import read_moved
-from erjian.preview import ResidentSite
+from erjian.input.division_files import read_moved
+from erjian.preview.resident_site import ResidentSite
 
 PROVINCES = ("xinjiang", "shanghai")
 TODAY = "2026-06-15"
@@ -137,6 +137,7 @@ def test_the_methodology_page_names_the_division_data_and_its_date(built):
     assert dataset["version"] in section and "国家统计局" in section and "开发区" in section
 
 
+@pytest.mark.slow
 def test_a_redirect_may_not_hide_a_real_page(tmp_path):
     site = site_with_divisions(tmp_path / "site")
     (site / "regions" / "shanghai" / "test-district.yaml").write_text(
@@ -225,6 +226,7 @@ def test_an_old_address_lands_on_its_successor_without_csp_violation(browser, or
     context.close()
 
 
+@pytest.mark.slow
 def test_an_incremental_build_picks_up_a_new_moved_address(built, tmp_path):
     site, _ = built
     work, target = tmp_path / "site", tmp_path / "out"

@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, copy_site, tree_digest
+
+pytestmark = pytest.mark.slow   # two clean builds
 
 EPOCH = "1781481600"   # 2026-06-15 00:00 UTC
 

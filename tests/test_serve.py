@@ -15,6 +15,8 @@ import pytest
 
 from conftest import ROOT, copy_site, run_cli
 
+pytestmark = pytest.mark.slow   # preview servers in their own processes
+
 PAGE = "/xinjiang/tacheng/jidian/"
 
 
@@ -335,8 +337,8 @@ def test_pages_are_served_with_the_preview_policy(quiet_server):
 
 
 def test_preview_html_replaces_the_published_policy():
-    from erjian.render import CONTENT_SECURITY_POLICY
-    from erjian.serve import preview_html
+    from erjian.preview.server import preview_html
+    from erjian.site.render import CONTENT_SECURITY_POLICY
 
     page = (f'<html><head><meta http-equiv="Content-Security-Policy" '
             f'content="{CONTENT_SECURITY_POLICY}"></head><body></body></html>').encode()
@@ -362,8 +364,8 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     traceback, and the next change builds again."""
     import io
 
-    from erjian import preview as resident
-    from erjian.serve import Preview
+    from erjian.preview import resident_site as resident
+    from erjian.preview.server import Preview
     from conftest import TODAY
 
     def broken(*args, **kwargs):
@@ -401,7 +403,7 @@ def test_serve_writes_no_files(site, tmp_path):
 
 
 def test_site_files_named_by_a_url_path():
-    from erjian.serve import site_files
+    from erjian.preview.server import site_files
 
     assert site_files("/") == ["index.html"]
     assert site_files("/xinjiang/tacheng/") == ["xinjiang/tacheng/index.html"]
@@ -410,7 +412,7 @@ def test_site_files_named_by_a_url_path():
 
 
 def test_reload_names_a_stylesheet_only_when_only_stylesheets_changed():
-    from erjian.serve import reload_path
+    from erjian.preview.server import reload_path
 
     assert reload_path(["templates/static/style.css"]) == "templates/static/style.css"
     assert reload_path(["regions/a.yaml", "templates/static/style.css"]) == "regions/a.yaml"
@@ -423,7 +425,7 @@ def test_a_newer_edit_stops_the_warming_of_a_site_wide_page(site, tmp_path):
     work (the server then refreshes for the newer edit instead of finishing this one)."""
     import io
 
-    from erjian.serve import Preview
+    from erjian.preview.server import Preview
     from conftest import TODAY
 
     preview = Preview(site, TODAY, stream=io.StringIO(), port=8000, cache_dir=tmp_path / "c")

@@ -9,8 +9,8 @@ import shutil
 import icalendar
 
 from conftest import copy_site, run_cli
-from erjian import models as m
-from erjian.svg import TICK_FONT, cycle_timeline, text_width
+from erjian.input import models as m
+from erjian.site.svg import TICK_FONT, cycle_timeline, text_width
 from test_backtest import add_history
 
 TACHENG = "xinjiang/tacheng/jianzhu/"

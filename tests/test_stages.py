@@ -12,7 +12,7 @@ import ics
 
 import test_next_cycle
 from conftest import run_cli
-from erjian import models as m
+from erjian.input import models as m
 
 GUIDE = "anhui/maanshan/kuangye/"
 SOURCE = """      source:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from erjian.errors import SiteError
-from erjian.resolve import derive_slug, resolve
-from erjian.validate import read_site
+from erjian.core.errors import SiteError
+from erjian.input.resolve import derive_slug, resolve
+from erjian.input.validate import read_site
 
 
 def problems_of(root):
@@ -77,8 +77,12 @@ def test_duplicate_slugs_are_refused(site):
 def test_parent_cycle_is_reported(site):
     write(site, "regions/guangdong/a.yaml", "name: 甲县\nlevel: county\nslug: jia\nparent: yi\n")
     write(site, "regions/guangdong/b.yaml", "name: 乙县\nlevel: county\nslug: yi\nparent: jia\n")
-    problems = problems_of(site)
-    assert any("cycle" in p.message for p in problems)
+    cycles = [(p.file, p.line, p.field, p.message, p.hint) for p in problems_of(site)
+              if "cycle" in p.message]
+    hint = "one region in the loop must stop naming a parent"
+    assert sorted(cycles) == [
+        ("regions/guangdong/a.yaml", 4, "parent", "inheritance cycle: 甲县 → 乙县 → 甲县", hint),
+        ("regions/guangdong/b.yaml", 4, "parent", "inheritance cycle: 乙县 → 甲县 → 乙县", hint)]
 
 
 def test_folder_without_province_file(site):

@@ -22,8 +22,10 @@ import pytest
 import trustme
 
 from conftest import copy_site, run_cli
-from erjian import verify
-from erjian.pipeline import run_checks
+from erjian.editor import verify_links
+from erjian.editor.check import run_checks
+
+pytestmark = pytest.mark.slow   # local HTTPS servers with timeouts
 
 TODAY = dt.date(2026, 6, 15)
 LOCAL = ("--allow-address", "127.0.0.1")   # the test servers' address, opened on purpose
@@ -280,30 +282,30 @@ def test_region_files_and_local_offices_are_visited_but_offices_not_recorded(loc
     assert "verified" not in region.read_text(encoding="utf-8").split("local_office")[1]
 
 
-def direct_settings(network, timeout=0.5) -> verify.Settings:
+def direct_settings(network, timeout=0.5) -> verify_links.Settings:
     context = ssl.create_default_context(cafile=network["bundle"])
-    return verify.Settings(context, (), timeout, network["pins"],
+    return verify_links.Settings(context, (), timeout, network["pins"],
                            (ipaddress.ip_network("127.0.0.1/32"),))
 
 
 def test_an_answer_later_than_the_read_timeout_is_a_timeout(network):
-    result = verify.visit("https://slow.test.gov.cn/", direct_settings(network))
+    result = verify_links.visit("https://slow.test.gov.cn/", direct_settings(network))
     assert (result.status, result.passed) == ("timeout", False)
 
 
 def test_a_large_gzipped_page_gives_its_title(network):
-    result = verify.visit("https://big.test.gov.cn/", direct_settings(network))
+    result = verify_links.visit("https://big.test.gov.cn/", direct_settings(network))
     assert (result.status, result.title, result.passed) == ("200", "大页面", True)
 
 
 def test_redirects_are_bounded(network):
-    result = verify.visit("https://loop.test.gov.cn/", direct_settings(network))
+    result = verify_links.visit("https://loop.test.gov.cn/", direct_settings(network))
     assert result.status == "too many redirects"
     assert result.final_url == "https://loop.test.gov.cn/again"
 
 
 def test_a_link_the_policy_refuses_is_not_opened(network):
-    result = verify.visit("https://ok.test.gov.cn.example.com/", direct_settings(network))
+    result = verify_links.visit("https://ok.test.gov.cn.example.com/", direct_settings(network))
     assert (result.status, result.policy) == ("policy", "REFUSED")
 
 
@@ -340,20 +342,20 @@ def changed_lines(before: str, after: str) -> list[str]:
 
 
 def test_edit_adds_one_line_after_url_and_keeps_everything_else():
-    after = verify.with_verified(ANNOTATED, 0, "https://www.hebpta.gov.cn/", TODAY)
+    after = verify_links.with_verified(ANNOTATED, 0, "https://www.hebpta.gov.cn/", TODAY)
     assert changed_lines(ANNOTATED, after) == [f"+     verified: {TODAY}\n"]
     assert after.index("typed from the portal") < after.index("verified: 2026")
 
 
 def test_edit_replaces_an_existing_date_and_keeps_its_comment():
-    after = verify.with_verified(ANNOTATED, 1, "https://rst.hebei.gov.cn/", TODAY)
+    after = verify_links.with_verified(ANNOTATED, 1, "https://rst.hebei.gov.cn/", TODAY)
     assert changed_lines(ANNOTATED, after) == [
         "-     verified: 2025-01-02   # checked by hand\n",
         f"+     verified: {TODAY}   # checked by hand\n"]
 
 
 def test_edit_of_a_flow_mapping_stays_on_its_line():
-    after = verify.with_verified(ANNOTATED, 2, "https://zfcxjst.hebei.gov.cn/", TODAY)
+    after = verify_links.with_verified(ANNOTATED, 2, "https://zfcxjst.hebei.gov.cn/", TODAY)
     assert changed_lines(ANNOTATED, after) == [
         "-   - {name: 河北省住房和城乡建设厅, url: \"https://zfcxjst.hebei.gov.cn/\", role: "
         "construction}\n",
@@ -363,41 +365,41 @@ def test_edit_of_a_flow_mapping_stays_on_its_line():
 
 def test_edit_keeps_crlf_line_endings():
     crlf = ANNOTATED.replace("\n", "\r\n")
-    after = verify.with_verified(crlf, 0, "https://www.hebpta.gov.cn/", TODAY)
-    assert after == verify.with_verified(ANNOTATED, 0, "https://www.hebpta.gov.cn/",
+    after = verify_links.with_verified(crlf, 0, "https://www.hebpta.gov.cn/", TODAY)
+    assert after == verify_links.with_verified(ANNOTATED, 0, "https://www.hebpta.gov.cn/",
                                          TODAY).replace("\n", "\r\n")
 
 
 def test_edit_refuses_an_entry_whose_url_changed():
-    with pytest.raises(verify.LayoutError, match="no longer has the url"):
-        verify.with_verified(ANNOTATED, 0, "https://other.gov.cn/", TODAY)
+    with pytest.raises(verify_links.LayoutError, match="no longer has the url"):
+        verify_links.with_verified(ANNOTATED, 0, "https://other.gov.cn/", TODAY)
 
 
 # --- pure parts ------------------------------------------------------------------------------
 
 def test_titles_are_decoded_by_header_meta_or_guess():
     gbk = f"<title>{GBK_TITLE}</title>".encode("gbk")
-    assert verify.page_title(gbk, "text/html; charset=GBK") == GBK_TITLE
-    assert verify.page_title(b'<meta charset="gb2312">' + gbk) == GBK_TITLE
-    assert verify.page_title(gbk) == GBK_TITLE          # not UTF-8: read as GB18030
-    assert verify.page_title("<TITLE>\n 首页\t</TITLE>".encode()) == "首页"
-    assert verify.page_title(b"<p>no title</p>") is None
+    assert verify_links.page_title(gbk, "text/html; charset=GBK") == GBK_TITLE
+    assert verify_links.page_title(b'<meta charset="gb2312">' + gbk) == GBK_TITLE
+    assert verify_links.page_title(gbk) == GBK_TITLE          # not UTF-8: read as GB18030
+    assert verify_links.page_title("<TITLE>\n 首页\t</TITLE>".encode()) == "首页"
+    assert verify_links.page_title(b"<p>no title</p>") is None
 
 
 def test_failures_are_named():
-    assert verify.failure_name(socket.gaierror(-2, "Name or service not known")) == "DNS"
-    assert verify.failure_name(TimeoutError("timed out")) == "timeout"
-    assert verify.failure_name(ConnectionRefusedError(111, "refused")) == "refused"
-    assert verify.failure_name(ssl.SSLCertVerificationError(1, "x")) == "TLS certificate"
+    assert verify_links.failure_name(socket.gaierror(-2, "Name or service not known")) == "DNS"
+    assert verify_links.failure_name(TimeoutError("timed out")) == "timeout"
+    assert verify_links.failure_name(ConnectionRefusedError(111, "refused")) == "refused"
+    assert verify_links.failure_name(ssl.SSLCertVerificationError(1, "x")) == "TLS certificate"
 
 
 def test_resolve_pins_are_parsed_strictly():
-    assert verify.parse_resolve("a.gov.cn=127.0.0.1:8443, B.gov.cn=::1:9") == {
+    assert verify_links.parse_resolve("a.gov.cn=127.0.0.1:8443, B.gov.cn=::1:9") == {
         "a.gov.cn": ("127.0.0.1", 8443), "b.gov.cn": ("::1", 9)}
     with pytest.raises(ValueError):
-        verify.parse_resolve("a.gov.cn:127.0.0.1")
+        verify_links.parse_resolve("a.gov.cn:127.0.0.1")
 
 
 def test_today_is_the_date_in_china():
     now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    assert verify.today_in_china() in (now, now - dt.timedelta(days=1))
+    assert verify_links.today_in_china() in (now, now - dt.timedelta(days=1))

@@ -5,14 +5,14 @@ import datetime as dt
 import chinese_calendar
 import pytest
 
-from erjian.calendars import build_calendar
-from erjian.cycles import compute_cycle, focus_exam, upcoming_exam
-from erjian.limits import (CALENDAR_YEARS, MAX_RELEASE_WORKING_DAYS, MAX_REVIEW_WORKING_DAYS,
+from erjian.dates.calendars import build_calendar
+from erjian.dates.cycles import compute_cycle, focus_exam, upcoming_exam
+from erjian.core.limits import (CALENDAR_YEARS, MAX_RELEASE_WORKING_DAYS, MAX_REVIEW_WORKING_DAYS,
                            SUPPORTED_YEARS, WINDOW_YEARS)
-from erjian.models import Estimate, Exam, Notice
-from erjian.resolve import Announcement
-from erjian.validate import read_site
-from erjian.windows import (ANNOUNCED, OPEN, PAST, UPCOMING, release_status, release_window,
+from erjian.input.models import Estimate, Exam, Notice
+from erjian.input.resolve import Announcement
+from erjian.input.validate import read_site
+from erjian.dates.windows import (ANNOUNCED, OPEN, PAST, UPCOMING, release_status, release_window,
                             review_window, rolling_years, span_status)
 
 D = dt.date
@@ -168,7 +168,7 @@ def test_estimated_cycle_review_spans_the_whole_window(national):
     assert [m.status for m in cycle.milestones] == [PAST, UPCOMING, UPCOMING]
 
 
-# --- the longest schedules stay within the computable years (erjian.limits) ------------------
+# --- the longest schedules stay within the computable years (erjian.core.limits) ------------------
 
 @pytest.fixture(scope="module")
 def xinjiang_all_years(data):

@@ -1,0 +1,1 @@
+"""Stage 2: calendars, windows and cycles: when each region's scores and review are expected."""

@@ -1,0 +1,1 @@
+"""Tools for developers of the generator: the benchmark and the Chromium driver."""

@@ -1,0 +1,1 @@
+"""Commands for the site's editors: check, its baseline and reports, verify-links, scaffolding, division import."""

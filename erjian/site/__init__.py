@@ -1,0 +1,1 @@
+"""Stage 3: what each page shows and its rendering, unit by unit, with the keys of the files."""
