@@ -243,7 +243,7 @@ def key_in_child(home, root) -> subprocess.CompletedProcess:
         resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
         resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
 
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); from erjian import signed; "
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from erjian.core import signed; "
               "signed.never_trust_keys_under(sys.argv[2]); print(signed.machine_key().hex())")
     return subprocess.run([sys.executable, "-c", script, str(ROOT), str(root)],
                           env=dict(os.environ, XDG_CACHE_HOME=str(home)), preexec_fn=limits,
