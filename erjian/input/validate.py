@@ -19,6 +19,7 @@ from pathlib import Path
 from erjian.core import signed
 from erjian.core.errors import Problem, display_path
 from erjian.core.file_kinds import special_kind
+from erjian.core.layout import SiteLayout
 from erjian.core.memo import write_pickle
 from erjian.input import markdown_limits
 from erjian.input import models as m
@@ -139,9 +140,6 @@ class Reader:
         return load_markdown(path, self(path), self.root)
 
 
-INPUT_FOLDERS = ("content", "regions", "calendars", "templates", "divisions")
-
-
 def _sweep(root: Path, show: Reader, problems: list[Problem]) -> set[Path]:
     """Entries of the input folders that must not be read: symbolic links leaving the site's
     folder, and anything that is neither a regular file nor a folder (a FIFO would hang a
@@ -149,8 +147,7 @@ def _sweep(root: Path, show: Reader, problems: list[Problem]) -> set[Path]:
     is checked, not only the files validation parses: the build also hashes whole folders
     and publishes templates/static/ as it is."""
     refused: set[Path] = set()
-    for name in INPUT_FOLDERS:
-        top = root / name
+    for top in SiteLayout(root).input_paths():
         if _refuse_entry(top, root, show, problems, refused) or not top.is_dir():
             continue
         for base, dirs, files in os.walk(top):   # links to folders are listed, not followed

@@ -27,14 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from erjian.core import signed
+from erjian.core.layout import PROTECTED
 from erjian.output import drift
 from erjian.output import owned_folder
 from erjian.output.owned_folder import fault
 
 MANIFEST_FORMAT = 4
-# Top-level folders of the repository the output may never be or be inside.
-PROTECTED = ("regions", "content", "templates", "calendars", "erjian", "tests", "docs",
-             ".git", ".github", ".cache", ".venv", "node_modules")
 
 
 @dataclass

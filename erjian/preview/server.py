@@ -53,10 +53,11 @@ import traceback
 from pathlib import Path
 
 from erjian.core.errors import SiteError, UserError, display_path
+from erjian.core.layout import INPUT_FOLDERS
 from erjian.input.load import outside_root
 from erjian.preview.resident_site import SITE_UNIT, static_asset
 
-WATCHED = ("regions", "content", "templates", "calendars", "divisions")
+WATCHED = INPUT_FOLDERS
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 MAX_PATH_BYTES = 2048

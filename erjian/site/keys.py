@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 
+from erjian.core.layout import SiteLayout
 from erjian.dates.planner import RegionView
 
 
@@ -20,8 +21,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]   # all of erjian/
 def site_fingerprint(root: Path, today: dt.date, site_config) -> str:
     """What every file of the site is made from: templates, shared guide text, site settings,
     calendars, the generator's own code and the date."""
-    return digest(files_digest(root / "templates", root / "content" / "guide",
-                               root / "content" / "site.yaml", root / "calendars", PACKAGE_DIR),
+    return digest(files_digest(*SiteLayout(root).site_wide_paths(), PACKAGE_DIR),
                   today, site_config)
 
 
