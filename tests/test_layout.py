@@ -96,3 +96,12 @@ def test_the_layout_names_paths_under_its_root(tmp_path):
     assert site.input_paths() == tuple(tmp_path / name for name in INPUT_FOLDERS)
     assert tmp_path / "divisions" in site.protected_paths()
     assert tmp_path / ".git" in site.protected_paths()
+
+
+@pytest.mark.parametrize("folder", ["docs", "erjian", ".git"])
+def test_an_output_inside_a_tool_folder_is_named_as_one(site, folder):
+    (site / folder).mkdir(exist_ok=True)
+    code, _, stderr = run_cli("--root", str(site), "--out", str(site / folder / "site"),
+                              "--today", DAY)
+    assert code == 1 and not (site / folder / "site").exists()
+    assert f"the generator's own folder {folder}/" in stderr and "input folder" not in stderr

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from erjian.core.errors import UserError
+from erjian.core.layout import INPUT_FOLDERS
 from erjian.output.drift import folders_of
 
 MARKER = ".erjian-site"
@@ -67,9 +68,12 @@ def refuse_unsafe_target(target: Path, root: Path | None, protected: tuple[str, 
                             "replaced", "use a new folder, e.g. --out output")
         for folder in guarded:
             if real == folder or folder in real.parents:
+                kind = ("input folder" if folder.name in INPUT_FOLDERS
+                        else "generator's own folder")
                 raise UserError(f"refusing to write the site into {shown}: it is (inside) the "
-                                f"input folder {folder.name}/, whose files would be replaced",
-                                "use a folder outside the site's input, e.g. --out output")
+                                f"{kind} {folder.name}/, whose files would be replaced",
+                                "use a folder outside the site's input and tools, e.g. "
+                                "--out output")
     if not real.exists():
         return
     if not real.is_dir():
