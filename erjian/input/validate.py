@@ -705,7 +705,7 @@ def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedF
 def _stray_moved_files(root: Path, provinces: dict, show) -> list[Problem]:
     """Files of the moved folder that belong to no province: their redirects would never be
     published, silently."""
-    folder = m.moved_path(root, "x").parent
+    folder = Path(root).joinpath(*m.MOVED_DIR)
     if not folder.is_dir() or folder.is_symlink():
         return []
     return [Problem(show(entry), None, None,
