@@ -337,7 +337,7 @@ def test_pages_are_served_with_the_preview_policy(quiet_server):
 
 
 def test_preview_html_replaces_the_published_policy():
-    from erjian.preview.server import preview_html
+    from erjian.preview.app import preview_html
     from erjian.site.render import CONTENT_SECURITY_POLICY
 
     page = (f'<html><head><meta http-equiv="Content-Security-Policy" '
@@ -365,7 +365,7 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     import io
 
     from erjian.preview import resident_site as resident
-    from erjian.preview.server import Preview
+    from erjian.preview.app import Preview
     from conftest import TODAY
 
     def broken(*args, **kwargs):
@@ -379,7 +379,7 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     # a file that vanished is a message; anything else is a bug, logged with its traceback
     assert ("Traceback" in log.getvalue()) != isinstance(failure, OSError)
     answer = {}
-    body = b"".join(preview.wsgi(
+    body = b"".join(preview(
         {"REQUEST_METHOD": "GET", "PATH_INFO": PAGE, "HTTP_HOST": "127.0.0.1:8000"},
         lambda status, headers, exc_info=None: answer.update(status=status)))
     assert answer["status"] == "200 OK" and b"build failed" in body
@@ -403,7 +403,7 @@ def test_serve_writes_no_files(site, tmp_path):
 
 
 def test_site_files_named_by_a_url_path():
-    from erjian.preview.server import site_files
+    from erjian.preview.app import site_files
 
     assert site_files("/") == ["index.html"]
     assert site_files("/xinjiang/tacheng/") == ["xinjiang/tacheng/index.html"]
@@ -425,7 +425,7 @@ def test_a_newer_edit_stops_the_warming_of_a_site_wide_page(site, tmp_path):
     work (the server then refreshes for the newer edit instead of finishing this one)."""
     import io
 
-    from erjian.preview.server import Preview
+    from erjian.preview.app import Preview
     from conftest import TODAY
 
     preview = Preview(site, TODAY, stream=io.StringIO(), port=8000, cache_dir=tmp_path / "c")
