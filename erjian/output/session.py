@@ -73,26 +73,17 @@ class DiskDestination:
         return UnitFiles(self.output.unit_writer(unit, unit_key), fingerprint)
 
 
-class _NothingNow:
-    """A file sink that renders nothing when a file is listed."""
-
-    def needs(self, path: str, key: str) -> bool:
-        return False
-
-    def store(self, path: str, key: str, content) -> None:
-        raise AssertionError("never asked to store")
-
-
 class MemoryFiles(UnitFiles):
-    """A unit's files in memory: each kept as its maker, rendered once when asked for."""
+    """A unit's files in memory: each kept as its maker, rendered once when asked for. No
+    file key is worked out: nothing here is compared with an earlier build."""
 
     def __init__(self, fingerprint: str):
-        super().__init__(_NothingNow(), fingerprint)
+        super().__init__(None, fingerprint)   # no sink: nothing is rendered when listed
         self.makers: dict[str, Callable[[], str | bytes]] = {}
         self.rendered: dict[str, bytes] = {}
 
     def add(self, path: str, key, render: Callable[[], str | bytes]) -> None:
-        super().add(path, key, render)
+        self.listed(path, key, render)
         self.makers[path] = render
 
     def content(self, path: str) -> bytes | None:
