@@ -1,15 +1,13 @@
 """One build session, two destinations: the command line's build writes to disk exactly the
 bytes the preview's memory destination renders, file for file."""
 
-import shutil
-
-from conftest import ROOT, TODAY, copy_site, run_cli, tree_digest
+from conftest import TODAY, run_cli, tree_digest
 from erjian.output.jobs import SITE_UNIT
 from erjian.output.owned_folder import MARKER
 from erjian.output.session import BuildSession, MemoryDestination
+from test_redirects import site_with_divisions
 
 BASE = "http://127.0.0.1:8123/"
-PROVINCES = ("xinjiang", "shanghai")
 
 
 def in_memory(session: BuildSession) -> dict[str, bytes]:
@@ -29,20 +27,8 @@ def in_memory(session: BuildSession) -> dict[str, bytes]:
     return rendered
 
 
-def site_with_moved_addresses(dest):
-    """Two seed provinces with every division and their old addresses (redirect pages, and
-    calendars published again at the old address)."""
-    site = copy_site(dest, PROVINCES, divisions=True)
-    (site / "divisions" / "moved").mkdir(parents=True)
-    shutil.copy(ROOT / "divisions" / "dataset.json", site / "divisions" / "dataset.json")
-    for province in PROVINCES:
-        shutil.copy(ROOT / "divisions" / "moved" / f"{province}.tsv",
-                    site / "divisions" / "moved" / f"{province}.tsv")
-    return site
-
-
 def test_the_cli_build_and_the_memory_destination_give_the_same_bytes(tmp_path):
-    site = site_with_moved_addresses(tmp_path / "site")
+    site = site_with_divisions(tmp_path / "site")   # redirects, calendars at old addresses
     out = tmp_path / "out"
     code, _, stderr = run_cli("--root", str(site), "build", "--out", str(out), "--today",
                               TODAY.isoformat(), "--base-url", BASE)
