@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-
 from typing import TYPE_CHECKING
 
 from erjian.core.errors import Problem, UserError
@@ -50,8 +49,9 @@ def _in_workers(tasks: list, workers: int):
 
 
 class Units:
-    """Builds the units whose keys changed, then the site-wide unit from every province's
-    products (rebuilt or kept)."""
+    """Builds the units whose keys changed, listed by ``session`` into the disk
+    ``destination``, then the site-wide unit from every province's products (rebuilt or
+    kept)."""
 
     def __init__(self, session: "BuildSession", destination: "DiskDestination"):
         self.session, self.site = session, session.site
