@@ -85,3 +85,17 @@ def test_the_index_loads_before_the_first_keystroke_on_a_slow_link(browser, orig
           f"typed right after the page loaded: {elapsed:.2f} s after the first keystroke")
     assert "郫都区" not in page.locator("#province-groups").inner_text()
     context.close()
+
+
+def test_a_failed_index_says_so_and_typing_again_retries(browser, origin):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.route("**/api/search/*.json", lambda route: route.abort())
+    page.goto(origin, wait_until="load")
+    box, status = page.locator("#region-filter"), page.locator("#filter-status")
+    box.fill("pidu")
+    expect(status).to_have_text("地名没有载入，请检查网络后再输入一次。")
+    page.unroute("**/api/search/*.json")
+    box.fill("pid")
+    expect(page.locator("#filter-results a").first).to_have_text("郫都区")
+    context.close()

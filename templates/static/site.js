@@ -122,6 +122,11 @@
   var started = false;
   box.hidden = false;
 
+  // The live region is written only when its text changes, so nothing is announced twice.
+  function say(text) {
+    if (state.textContent !== text) { state.textContent = text; }
+  }
+
   function keyOf(q) {
     var c = q.charAt(0);
     if (/[a-z]/.test(c)) { return c; }
@@ -167,7 +172,7 @@
       .catch(function () {
         pending = null;
         started = false;
-        state.textContent = "地名没有载入，请检查网络后重试；下面的省份列表仍可使用。";
+        say("地名没有载入，请检查网络后再输入一次。");
       });
   }
 
@@ -213,11 +218,11 @@
     if (!q) {
       results.textContent = "";
       shown = null;
-      state.textContent = complete || !started ? "" : "正在载入地名…";
+      say(complete || !started ? "" : "正在载入地名…");
       return;
     }
     if (!(key ? loaded[key] : complete)) {
-      state.textContent = "正在载入地名…";
+      say("正在载入地名…");
       if (started) { next(); } else { start(); }
       return;
     }
@@ -237,9 +242,9 @@
     shown = signature;
     results.textContent = "";
     top.forEach(function (hit) { results.appendChild(item(hit[1])); });
-    state.textContent = hits.length === 0 ? "没有找到匹配的地区。" :
+    say(hits.length === 0 ? "没有找到匹配的地区。" :
       "找到 " + hits.length + " 个地区" + (hits.length > MAX ? "，显示前 " + MAX + " 个" : "") +
-      "。";
+      "。");
   }
 
   input.addEventListener("focus", start);
