@@ -21,6 +21,7 @@ from erjian.site.navigation import RegionTree
 from erjian.site.redirects import add_redirects
 from erjian.site.render import Renderer
 from erjian.site.svg import PROVISIONAL, UNCONFIRMED, StageBar, WindowBar, cycle_timeline
+from erjian.site.search_index import index_entry
 from erjian.site.views import api_record, exam_event_ld, search_terms
 from erjian.site.warnings import province_warnings
 
@@ -237,10 +238,12 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
 
 
 def _search_entry(view: RegionView, parent: RegionView | None, memo: Memo) -> list:
-    """[name, page path, search terms, where] for the home page's filter."""
+    """[name, page path, search terms, where] for api/search.json, and what the home
+    page's compact index needs (``index_entry``)."""
     region = view.region
     where = region.province.short_name + (f" · {parent.region.name}" if parent else "")
-    return [region.name, region.path, search_terms(region, memo), where]
+    return [region.name, region.path, search_terms(region, memo), where,
+            index_entry(region, where, memo)]
 
 
 def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
