@@ -72,15 +72,13 @@ class ProvincePages:
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._add_region(files, province, view)
-        redirects = add_redirects(files, self.renderer, self.today, site.input.moved.get(slug),
-                                  province,
-                                  {v.region.path: v.region.specialties for v in views})
+        add_redirects(files, self.renderer, self.today, site.input.moved.get(slug), province,
+                      {v.region.path: v.region.specialties for v in views})
         if not products:
             return None
         made = self._products(province, views, summary)
         made["paths"] = files.paths
         made["sitemap"] = self._sitemap_entries(province, views, notices)
-        made["redirects"] = redirects   # old addresses: kept out of the sitemap
         made["digests"] = {name: digest(made[name]) for name in PRODUCTS}
         return made
 

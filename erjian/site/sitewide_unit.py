@@ -44,8 +44,13 @@ class SitePages:
         files.add("index.html", (part("home"), notices[:10]),
                   page(renderer, today, "home.html", "", provinces=site.provinces,
                        fragments=[p["home"] for p in products], notices=notices[:10]))
-        files.add("api/search.json", part("search"),
-                  lambda: _json_lines([e for p in products for e in p["search"]]))
+
+        def search_json() -> str:
+            return _json_lines([e for p in products for e in p["search"]])
+
+        def regions_json() -> str:
+            return _api_document([r for p in products for r in p["api"]], today)
+        files.add("api/search.json", part("search"), search_json)
         province_names = [p.name for p in site.provinces]
         files.add("timeline/index.html", (part("timeline"), province_names),
                   lambda: _timeline_page(renderer,
@@ -70,14 +75,10 @@ class SitePages:
                   lambda: notice_feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "",
                                       notices, today))
         files.add("404.html", (), page(renderer, today, "404.html", "404.html"))
-        files.add("api/regions.json", part("api"),
-                  lambda: _api_document([r for p in products for r in p["api"]], today))
+        files.add("api/regions.json", part("api"), regions_json)
         files.add("api/index.html", (part("api"), part("search")),
                   lambda: renderer.page("api.html", page_path="api/", today=today, sizes={
-                      "regions": _size(_api_document([r for p in products for r in p["api"]],
-                                                     today)),
-                      "search": _size(_json_lines([e for p in products
-                                                   for e in p["search"]]))}))
+                      "regions": _size(regions_json()), "search": _size(search_json())}))
         self._add_static(files)
         entries = _sitewide_entries(notices, products, today)
         for name, text in sitemaps(entries, renderer.abs_url).items():
