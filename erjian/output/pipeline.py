@@ -173,7 +173,7 @@ class SiteCheck:
     def _stand_in_products(self, slug: str) -> dict:
         regions = self.makers.site.regions_by_province[slug]
         return {"home": Markup(), "api": [], "search": [], "timeline": [], "paths": [],
-                "redirects": [], "warnings": [],
+                "sitemap": [], "warnings": [],
                 "regions": {r.key: (r.name, r.path) for r in regions},
                 "digests": dict.fromkeys(PRODUCTS, "")}
 
