@@ -82,9 +82,10 @@ class PoliteFetcher:
         if robots is not None and not robots.can_fetch(url, USER_AGENT):
             return Answer(url, "refused", url, detail="robots.txt disallows it; not fetched")
         headers = self._conditions(url) if conditional else {}
-        return self._answer(url, self._request(url, headers, self._pause(robots)), headers)
+        result = self._request(url, headers, self._pause(robots))
+        return self._answer(url, result, headers, remember=conditional)
 
-    def _answer(self, url: str, result, headers: dict) -> Answer:
+    def _answer(self, url: str, result, headers: dict, remember: bool) -> Answer:
         if isinstance(result, Answer):
             return result
         page = result
@@ -105,7 +106,8 @@ class PoliteFetcher:
         if is_script_stub(text):
             return Answer(url, "blocked", page.final_url, status=page.status, size=size,
                           detail="the page is only a script (an anti-bot challenge)")
-        self._remember(url, page.headers)
+        if remember:
+            self._remember(url, page.headers)
         return Answer(url, "page", page.final_url, text=text, status=page.status, size=size)
 
     def _request(self, url: str, headers: dict, pause: float):

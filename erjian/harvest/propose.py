@@ -50,6 +50,7 @@ def _yaml():
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     yaml.preserve_quotes = True
+    yaml.representer.ignore_aliases = lambda data: True   # the data refuses anchors
     return yaml
 
 
@@ -241,7 +242,7 @@ def propose_release(root: Path, site, province, reading, title: str, url: str,
     if recorded or path.exists():
         return
     write_text(path, release_draft(province, reading.exam_year, found, title, url,
-                                   published))
+                                   published, reading.pass_marks))
     proposals.add("proposed", path.relative_to(root).as_posix(),
                   f"{reading.exam_year} release: {found.start.isoformat()} (drafted notice)",
                   found.sentence, title, url)
@@ -252,7 +253,7 @@ def _quoted(text: str) -> str:
 
 
 def release_draft(province, year: int, found, title: str, url: str,
-                  published: dt.date | None) -> str:
+                  published: dt.date | None, pass_marks=()) -> str:
     """A notice of kind ``general`` (it confirms nothing) for a release date read from an
     official notice; the comment says how an editor turns it into the release notice."""
     day = found.start
@@ -277,10 +278,23 @@ def release_draft(province, year: int, found, title: str, url: str,
         "",
         f"> {found.sentence}",
         "",
+        *pass_mark_lines(pass_marks),
         f"原文：[{title}]({url})",
         "",
     ]
     return "\n".join(lines)
+
+
+def pass_mark_lines(pass_marks) -> list[str]:
+    """The notice's pass marks as a list (numbers only where the notice gives them)."""
+    if not pass_marks:
+        return []
+    lines = ["通知所列合格标准（待核实）：", ""]
+    for mark in pass_marks:
+        name = mark.subject + (f"（{mark.specialty}）" if mark.specialty else "")
+        full = f"，满分{mark.full_marks}分" if mark.full_marks else ""
+        lines.append(f"- {name}：{mark.score}分{full}")
+    return lines + [""]
 
 
 # --- holiday arrangements --------------------------------------------------------------------

@@ -57,7 +57,9 @@ class Harvest:
             self.fetcher.validators.pop(watched.url, None)   # look again next time
             return self._status(watched, "layout changed", f"'{watched.list_selector}' "
                                 "matches nothing on the page")
-        trouble = [self._notice(watched, item) for item in listed if item.url not in self.seen]
+        # oldest first (lists put the newest on top): an exam's days before its later stages
+        trouble = [self._notice(watched, item) for item in reversed(listed)
+                   if item.url not in self.seen]
         trouble = [t for t in trouble if t]
         if trouble:
             self.fetcher.validators.pop(watched.url, None)
@@ -69,6 +71,10 @@ class Harvest:
     def _notice(self, watched, item):
         """Read one linked notice; (outcome, detail) when it could not be read."""
         answer = self.fetcher.get(item.url, conditional=False)
+        if answer.outcome == "refused":   # robots.txt or the link policy: skipped on purpose
+            self.statuses.append(SourceStatus(item.title, item.url, watched.file, "refused",
+                                              answer.detail))
+            return None
         if not answer.usable:
             outcome = "blocked" if answer.outcome == "blocked" else "failed"
             return outcome, f"{item.url}: {answer.detail}"
