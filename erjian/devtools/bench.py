@@ -243,7 +243,7 @@ def harvest_figures(tmp: Path, today: str) -> dict:
     watched = "".join(f"      - url: https://{host}/kszx/list.html\n" for host in hosts)
     for path in (site / "regions").glob("*/province.yaml"):   # only the fixture hosts
         watches = "    notices:\n" + watched if path == site / PROVINCE_FILE else ""
-        text = re.sub(r"    notices:.*\n(      - url: .*\n)+", watches,
+        text = re.sub(r"    notices:.*\n(?:      - url: .*\n)*", watches,
                       path.read_text(encoding="utf-8"))
         path.write_text(text, encoding="utf-8")
     server = harvest_server(tmp / "harvest-ca.pem", hosts)
