@@ -397,3 +397,20 @@ def test_check_lists_exam_bodies_with_nothing_to_watch(seed_root):
     assert {p.file for p in unwatched} == {"regions/guangdong/province.yaml",
                                            "regions/shanghai/province.yaml"}
     assert all(p.severity == "warning" for p in unwatched)
+
+
+def test_a_proposal_the_data_would_refuse_is_taken_back_and_reported(tmp_path):
+    """Registration after the exam is refused by validation: the file stays as it was."""
+    root = copy_site(tmp_path / "site")
+    path = root / "regions" / "anhui" / "province.yaml"
+    before = path.read_bytes()
+    notice = tmp_path / "notice.txt"
+    notice.write_text("关于2026年度二级建造师执业资格考试补报名的通知\n"
+                      "2026年度二级建造师执业资格考试补报名时间为2026年6月1日至6月5日。\n",
+                      encoding="utf-8")
+    code, out, err = run_cli("--root", str(root), "harvest", "--state", str(tmp_path / "s"),
+                             "--from-file", str(notice), "--province", "anhui")
+    assert code == 0, err
+    assert path.read_bytes() == before
+    unplaced = out.split("## Found but not placed", 1)[1]
+    assert "not written: the data would refuse it" in unplaced and "6月1日" in unplaced

@@ -34,10 +34,32 @@ class Change:
 
 @dataclass
 class Proposals:
+    """The changes of one run, and each written file's content before the run (so that a
+    proposal the data would refuse can be taken back)."""
+
     changes: list = field(default_factory=list)
+    originals: dict = field(default_factory=dict)   # Path -> bytes, or None if it was new
 
     def add(self, *args) -> None:
         self.changes.append(Change(*args))
+
+    def write(self, path: Path, text: str) -> None:
+        if path not in self.originals:
+            self.originals[path] = path.read_bytes() if path.exists() else None
+        write_text(path, text)
+
+    def take_back(self, root: Path, file: str, problem: str) -> None:
+        """Put ``file`` back as it was; its proposals become 'unplaced', saying why."""
+        path = root / file
+        original = self.originals.pop(path)
+        if original is None:
+            path.unlink()
+        else:
+            write_text(path, original.decode("utf-8"))
+        self.changes = [Change("unplaced", c.file, f"{c.what}; not written: the data would "
+                               f"refuse it ({problem})", c.evidence, c.title, c.url)
+                        if c.kind == "proposed" and c.file == file else c
+                        for c in self.changes]
 
     def of(self, kind: str) -> list[Change]:
         return [c for c in self.changes if c.kind == kind]
@@ -99,7 +121,7 @@ def propose_exam_dates(root: Path, file: str, reading, title: str, url: str,
             if stage in dated:
                 _propose_stage(exam, stage, dated[stage], source, file, title, url, proposals)
     if any(c.kind == "proposed" for c in proposals.changes[before:]):
-        write_text(path, _dumped(yaml, data))
+        proposals.write(path, _dumped(yaml, data))
 
 
 def _exam_entry(data, year: int):
@@ -241,8 +263,8 @@ def propose_release(root: Path, site, province, reading, title: str, url: str,
     path = root / "content" / "notices" / f"{slug}.md"
     if recorded or path.exists():
         return
-    write_text(path, release_draft(province, reading.exam_year, found, title, url,
-                                   published, reading.pass_marks))
+    proposals.write(path, release_draft(province, reading.exam_year, found, title, url,
+                                        published, reading.pass_marks))
     proposals.add("proposed", path.relative_to(root).as_posix(),
                   f"{reading.exam_year} release: {found.start.isoformat()} (drafted notice)",
                   found.sentence, title, url)
@@ -318,11 +340,11 @@ def propose_calendar(root: Path, layer: str, text: str, title: str, url: str,
             proposals.add("conflict", file, f"{year} arrangement: the file (verified) differs "
                           "from the notice; left unchanged", evidence, title, url)
             return
-        write_text(path, unverified)
+        proposals.write(path, unverified)
         proposals.add("proposed", file, f"{year} arrangement replaced (the file was "
                       "unverified)", evidence, title, url)
         return
-    write_text(path, unverified)
+    proposals.write(path, unverified)
     proposals.add("proposed", file, f"{year} arrangement (new file, verified: false)",
                   evidence, title, url)
 

@@ -166,10 +166,24 @@ def run(root: Path, state: Path, today: dt.date, *, settings: Settings | None = 
         for watched in watched_pages(loaded):
             harvest.watch(watched)
         save_state(state, fetcher.validators, harvest.seen)
+    take_back_refused(Path(root), harvest.proposals)
     text = report(harvest.statuses, harvest.proposals, fetcher.tally)
     propose.write_text(state / "report.md", text)
     print(text, file=out)
     return CONFLICT_EXIT if harvest.proposals.of("conflict") else 0
+
+
+def take_back_refused(root: Path, proposals) -> None:
+    """Validate the data again: a written file the validation now refuses is put back as it
+    was (the harvest never leaves the data broken) and its proposals reported as unplaced."""
+    from erjian.input.validate import read_site
+
+    if not proposals.originals:
+        return
+    written = {path.relative_to(root).as_posix() for path in proposals.originals}
+    for problem in read_site(root).errors:
+        if problem.file in written and root / problem.file in proposals.originals:
+            proposals.take_back(root, problem.file, problem.message)
 
 
 def default_settings(site) -> Settings:
