@@ -40,6 +40,7 @@ HOSTS = ("rsks.test.gov.cn", "gbk.test.gov.cn", "changed.test.gov.cn", "sousuo.t
 STUB = (b"<html><head><script>var t=Date.now();document.cookie='c='+t;location.reload();"
         b"</script></head><body></body></html>")
 TODAY = dt.date(2027, 8, 20)
+MODIFIED = "Thu, 20 May 2027 08:00:00 GMT"
 
 
 class SiteHandler(http.server.BaseHTTPRequestHandler):
@@ -51,7 +52,8 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's name
         host = self.headers["Host"].split(":")[0]
         path = urlsplit(self.path).path
-        SiteHandler.log.append((host, path, self.headers.get("If-None-Match"),
+        SiteHandler.log.append((host, path, self.headers.get("If-None-Match")
+                                or self.headers.get("If-Modified-Since"),
                                 self.headers["User-Agent"]))
         if host == "blocked.test.gov.cn":
             return self.answer(412, b"<html><body><script>challenge()</script></body></html>")
@@ -67,6 +69,10 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         if not file.is_file():
             return self.answer(404, b"<title>404</title>")
         body = file.read_bytes()
+        if host == "gbk.test.gov.cn":   # this one dates its pages instead of tagging them
+            if self.headers.get("If-Modified-Since") == MODIFIED:
+                return self.answer(304, b"", modified=MODIFIED)
+            return self.answer(200, body, modified=MODIFIED)
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             return self.answer(304, b"", etag=etag)
@@ -75,12 +81,13 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
 
     aliases: dict = {}
 
-    def answer(self, code, body, kind="text/html", location=None, etag=None):
+    def answer(self, code, body, kind="text/html", location=None, etag=None, modified=None):
         self.send_response(code)
         self.send_header("Content-Type", kind)
         if code != 304:
             self.send_header("Content-Length", str(len(body)))
-        for name, value in (("Location", location), ("ETag", etag)):
+        for name, value in (("Location", location), ("ETag", etag),
+                            ("Last-Modified", modified)):
             if value:
                 self.send_header(name, value)
         self.end_headers()
@@ -295,7 +302,8 @@ def test_a_second_run_costs_304s_and_proposes_nothing(harvested, network):
     code, report, _ = harvest(root, root / ".cache" / "harvest", network)
     lists = [e for e in SiteHandler.log if e[1].endswith("list.html")
              and e[0] in ("rsks.test.gov.cn", "gbk.test.gov.cn")]
-    assert lists and all(e[2] for e in lists)   # conditional requests
+    assert {e[0] for e in lists} == {"rsks.test.gov.cn", "gbk.test.gov.cn"}
+    assert all(e[2] for e in lists)   # conditional: If-None-Match, If-Modified-Since
     assert not [e for e in SiteHandler.log if "/kszx/2027" in e[1] or "/tzgg/" in e[1]]
     assert "Nothing new." in report and code == 0
     assert {p: p.read_bytes() for p in root.rglob("*.yaml")} == files

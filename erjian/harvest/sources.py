@@ -84,7 +84,8 @@ def listed_notices(html: str, base_url: str, watched: Watched) -> list[Listed] |
         if watched.list_selector is None and not any(w in title for w in watched.words):
             continue
         url = urljoin(base_url, link["href"].strip())
-        if url.startswith("https://") and url not in found:
+        if url.startswith(("https://", "http://")) and url not in found:   # http: refused,
+            # and reported, when fetched: never dropped unseen
             found[url] = Listed(title, url, _date_near(item))
     return list(found.values())
 
