@@ -422,3 +422,20 @@ def test_a_proposal_the_data_would_refuse_is_taken_back_and_reported(tmp_path):
     assert path.read_bytes() == before
     unplaced = out.split("## Found but not placed", 1)[1]
     assert "not written: the data would refuse it" in unplaced and "6月1日" in unplaced
+
+
+def test_a_link_with_a_line_break_cannot_write_yaml_of_its_own():
+    watched = Watched("https://x.test.gov.cn/", "f", "anhui", None, "n")
+    html = "<a href='/a.html\nkind: release\"'>二级建造师成绩通知</a>"
+    (listed,) = listed_notices(html, "https://x.test.gov.cn/", watched)
+    assert "\n" not in listed.url and '"' not in listed.url
+
+
+def test_from_file_refuses_an_address_off_the_official_sites(tmp_path):
+    root = copy_site(tmp_path / "site")
+    notice = SITES / "rsks.test.gov.cn" / "kszx" / "2027-kaowu.html"
+    code, _, err = run_cli("--root", str(root), "harvest", "--state", str(tmp_path / "s"),
+                           "--from-file", str(notice), "--province", "anhui",
+                           "--url", "https://www.apta.gov.cn.cx-query.com/n.html")
+    assert code == 1 and "cx-query.com" in err
+    assert "2027" not in (root / "regions" / "anhui" / "province.yaml").read_text("utf-8")

@@ -205,6 +205,13 @@ def _read_file(harvest: Harvest, path: Path, url: str | None, province: str | No
         title, body = notice_text(text, None)
     else:
         title, body = (text.strip().splitlines() or [""])[0], text
+    if url is not None:
+        from erjian.input.link_policy import official_url_problem
+
+        problem = official_url_problem(url, tuple(harvest.site.site.official_domains))
+        if problem:
+            raise UserError(f"--url {url}: {problem}", "give the notice's address on the "
+                            "official site it was saved from")
     slug = province or _province_of(harvest.site, url)
     if slug is None and HOLIDAY_WORDS not in title:
         raise UserError(f"--from-file {path}: which province's notice is it?",

@@ -83,11 +83,17 @@ def listed_notices(html: str, base_url: str, watched: Watched) -> list[Listed] |
         title = " ".join((link.get("title") or link.get_text(" ")).split())
         if watched.list_selector is None and not any(w in title for w in watched.words):
             continue
-        url = urljoin(base_url, link["href"].strip())
+        url = _escaped(urljoin(base_url, link["href"].strip()))
         if url.startswith(("https://", "http://")) and url not in found:   # http: refused,
             # and reported, when fetched: never dropped unseen
             found[url] = Listed(title, url, _date_near(item))
     return list(found.values())
+
+
+def _escaped(url: str) -> str:
+    """``url`` with spaces, control characters, quotes and angle brackets percent-encoded:
+    an address from a web page is written into YAML, Markdown and the report."""
+    return re.sub(r"[\s\x00-\x1f\x7f\"'<>\\`]", lambda m: quote(m.group()), url)
 
 
 def _date_near(item) -> dt.date | None:
