@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import http.server
 import ipaddress
-import shutil
 import ssl
 import threading
 import time

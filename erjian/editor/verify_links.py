@@ -903,17 +903,23 @@ def allowed_networks(texts) -> tuple:
     return tuple(networks)
 
 
-def command(root: Path, args) -> int:
-    """``build.py verify-links`` with its parsed arguments."""
+def checked_resolve(args) -> dict:
+    """The ``ERJIAN_VERIFY_RESOLVE`` pins, once ``args.timeout`` is checked (UserError for
+    either out of order): what every command that fetches starts with."""
     from erjian.core.errors import UserError
 
     if not 0 < args.timeout <= 120:
         raise UserError(f"--timeout {args.timeout:g} is out of range",
                         "give a number of seconds above 0 and at most 120")
     try:
-        resolve = parse_resolve(os.environ.get(RESOLVE_ENV))
+        return parse_resolve(os.environ.get(RESOLVE_ENV))
     except ValueError as exc:
         raise UserError(f"{RESOLVE_ENV}: {exc}", "write host=address:port, comma-separated")
+
+
+def command(root: Path, args) -> int:
+    """``build.py verify-links`` with its parsed arguments."""
+    resolve = checked_resolve(args)
     return run(root, args.today or today_in_china(), args.write, args.timeout,
                resolve=resolve, allow_addresses=allowed_networks(
                    getattr(args, "allow_address", ())))

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from erjian.editor.verify_links import (RESOLVE_ENV, Settings, allowed_networks,
-                                        decode_page, parse_resolve)
+from erjian.editor.verify_links import (Settings, allowed_networks, checked_resolve,
+                                        decode_page)
 from erjian.harvest import propose
 from erjian.harvest.fetch import MAX_PAGE, PoliteFetcher, USER_AGENT
 from erjian.harvest.report import SourceStatus, report
@@ -141,7 +140,7 @@ def save_state(folder: Path, validators: dict, seen: dict) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 def run(root: Path, state: Path, today: dt.date, *, settings: Settings | None = None,
-        delay: float | None = None, from_file: Path | None = None, url: str | None = None,
+        network: dict | None = None, delay: float | None = None, from_file: Path | None = None, url: str | None = None,
         province: str | None = None, out=None, sleep=None) -> int:
     from erjian.input.validate import read_site
 
@@ -154,7 +153,8 @@ def run(root: Path, state: Path, today: dt.date, *, settings: Settings | None = 
               file=sys.stderr)
         return 1
     known = load_state(state)
-    fetcher = PoliteFetcher(settings or default_settings(loaded), known["validators"])
+    fetcher = PoliteFetcher(settings or default_settings(loaded, **(network or {})),
+                            known["validators"])
     if delay is not None:
         fetcher.delay = delay
     if sleep is not None:
@@ -186,9 +186,11 @@ def take_back_refused(root: Path, proposals) -> None:
             proposals.take_back(root, problem.file, problem.message)
 
 
-def default_settings(site) -> Settings:
+def default_settings(site, **network) -> Settings:
+    """The fetching rules for ``site``: its reviewed domains, pages up to MAX_PAGE, the
+    harvest's User-Agent; ``network`` sets timeout, resolve, allow_addresses."""
     return Settings(ssl.create_default_context(), tuple(site.site.official_domains),
-                    max_body=MAX_PAGE + 1, user_agent=USER_AGENT)
+                    max_body=MAX_PAGE + 1, user_agent=USER_AGENT, **network)
 
 
 def _read_file(harvest: Harvest, path: Path, url: str | None, province: str | None) -> None:
@@ -242,22 +244,8 @@ def command(root: Path, args) -> int:
 
     if args.url and not args.from_file:
         raise UserError("--url goes with --from-file", "give the saved notice with --from-file")
-    if not 0 < args.timeout <= 120:
-        raise UserError(f"--timeout {args.timeout:g} is out of range",
-                        "give a number of seconds above 0 and at most 120")
-    try:
-        resolve = parse_resolve(os.environ.get(RESOLVE_ENV))
-    except ValueError as exc:
-        raise UserError(f"{RESOLVE_ENV}: {exc}", "write host=address:port, comma-separated")
-    from erjian.input.validate import read_site
-
-    state = args.state or root / ".cache" / "harvest"
-    loaded = read_site(Path(root))
-    settings = None
-    if loaded.site is not None:
-        settings = Settings(ssl.create_default_context(), tuple(loaded.site.official_domains),
-                            args.timeout, resolve, allowed_networks(args.allow_address),
-                            max_body=MAX_PAGE + 1, user_agent=USER_AGENT)
-    return run(root, state, args.today or today_in_china(), settings=settings,
-               delay=args.delay, from_file=args.from_file, url=args.url,
+    network = {"timeout": args.timeout, "resolve": checked_resolve(args),
+               "allow_addresses": allowed_networks(args.allow_address)}
+    return run(root, args.state or root / ".cache" / "harvest", args.today or today_in_china(),
+               network=network, delay=args.delay, from_file=args.from_file, url=args.url,
                province=args.province)
