@@ -438,3 +438,54 @@ def test_from_file_refuses_an_address_off_the_official_sites(tmp_path):
                            "--url", "https://www.apta.gov.cn.cx-query.com/n.html")
     assert code == 1 and "cx-query.com" in err
     assert "2027" not in (root / "regions" / "anhui" / "province.yaml").read_text("utf-8")
+
+
+def _reading(*dates):
+    from erjian.harvest.notice_text import NoticeReading
+
+    return NoticeReading(True, "exam", 2026, tuple(dates), ())
+
+
+def _found(stage, start, end=None, doubt=None):
+    from erjian.harvest.notice_text import FoundDate
+
+    return FoundDate(stage, start, end, None, None, f"{stage}的句子。", doubt)
+
+
+def test_a_date_the_reader_doubts_is_proposed_with_the_doubt_in_the_report(tmp_path):
+    from erjian.harvest.propose import Proposals, propose_exam_dates
+
+    root = copy_site(tmp_path / "site")
+    proposals = Proposals()
+    found = _found("admit_card", dt.date(2026, 5, 18), dt.date(2026, 5, 22),
+                   doubt="5月18日（周日）: 2026-05-18 is a Monday")
+    propose_exam_dates(root, "regions/anhui/province.yaml", _reading(found), "通知",
+                       "https://www.apta.gov.cn/1.html", None, proposals)
+    (change,) = proposals.of("proposed")
+    assert "DOUBT: 5月18日（周日）" in change.what
+    assert _exam(root, "anhui", 2026)["admit_card"]["first"] == dt.date(2026, 5, 18)
+
+
+def test_a_confirmed_stage_is_left_and_an_unconfirmed_one_replaced(tmp_path):
+    from erjian.harvest.propose import Proposals, propose_exam_dates
+
+    root = copy_site(tmp_path / "site")
+    path = root / "regions" / "anhui" / "province.yaml"
+
+    def stages(data):
+        data["exams"][0]["registration"] = {
+            "first": dt.date(2026, 3, 1), "last": dt.date(2026, 3, 9), "confirmed": True,
+            "source": {"title": "报名通知", "url": "https://www.apta.gov.cn/0.html"}}
+        data["exams"][0]["audit"] = {"first": dt.date(2026, 9, 1), "confirmed": False}
+    _edit_yaml(path, stages)
+    proposals = Proposals()
+    propose_exam_dates(root, "regions/anhui/province.yaml", _reading(
+        _found("registration", dt.date(2026, 3, 2), dt.date(2026, 3, 9)),
+        _found("audit", dt.date(2026, 9, 7), dt.date(2026, 9, 11))), "通知",
+        "https://www.apta.gov.cn/1.html", None, proposals)
+    exam = _exam(root, "anhui", 2026)
+    assert exam["registration"]["first"] == dt.date(2026, 3, 1)   # confirmed: kept
+    assert [c.kind for c in proposals.changes] == ["conflict", "proposed"]
+    assert (exam["audit"]["first"], exam["audit"]["last"]) == (dt.date(2026, 9, 7),
+                                                                dt.date(2026, 9, 11))
+    assert exam["audit"]["evidence"] == "audit的句子。" and exam["audit"]["confirmed"] is False

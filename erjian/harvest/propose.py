@@ -154,8 +154,8 @@ def _new_exam(data, year, dated, source, file, title, url, proposals):
     if data.get("exams") is None:
         data["exams"] = []
     data["exams"].append(exam)
-    proposals.add("proposed", file, f"{year} exam: {_shown(*_span(found))} (new entry)",
-                  found.sentence, title, url)
+    proposals.add("proposed", file, f"{year} exam: {_shown(*_span(found))} (new entry)"
+                  f"{_doubt(found)}", found.sentence, title, url)
     return exam
 
 
@@ -173,7 +173,7 @@ def _propose_days(exam, found, source, file, title, url, proposals) -> None:
     exam["days"][:] = days
     _mark(exam, source, found.sentence)
     proposals.add("proposed", file, f"{where}: {_shown(*_span(found))} (was {old}, "
-                  "unconfirmed)", found.sentence, title, url)
+                  f"unconfirmed){_doubt(found)}", found.sentence, title, url)
 
 
 def _days_shown(days) -> str:
@@ -200,15 +200,21 @@ def _propose_stage(exam, stage, found, source, file, title, url, proposals) -> N
             del current["last"]
         _mark(current, source, found.sentence)
         proposals.add("proposed", file, f"{where}: {_shown(first, last)} (was {_shown(*now)}, "
-                      "unconfirmed)", found.sentence, title, url)
+                      f"unconfirmed){_doubt(found)}", found.sentence, title, url)
         return
     from ruamel.yaml.comments import CommentedMap
 
     entry = CommentedMap([("first", first)] + ([("last", last)] if last != first else []))
     _mark(entry, source, found.sentence)
     exam[stage] = entry
-    proposals.add("proposed", file, f"{where}: {_shown(first, last)}", found.sentence,
-                  title, url)
+    proposals.add("proposed", file, f"{where}: {_shown(first, last)}{_doubt(found)}",
+                  found.sentence, title, url)
+
+
+def _doubt(found) -> str:
+    """What the reader doubts about a date (a weekday that does not match), for the report."""
+    doubt = getattr(found, "doubt", None)
+    return f"; ⚠ DOUBT: {doubt}" if doubt else ""
 
 
 def _mark(entry, source: dict, sentence: str) -> None:
