@@ -31,12 +31,12 @@ def calendar_from_notices(year: int) -> str:
     arrangement = read_holiday_notice(*notice(f"{year}.txt"), None)
     for name in CHANGES.get(year, []):
         title, text = notice(name)
-        change = read_holiday_notice_source(title, text, name)
+        change = change_source(title, text, name)
         arrangement = amended(arrangement, title, text, change)
     return calendar_yaml(arrangement, source_of(arrangement, f"{year}.txt"))
 
 
-def read_holiday_notice_source(title: str, text: str, name: str) -> Source:
+def change_source(title: str, text: str, name: str) -> Source:
     """A change notice's own source: its title, document number and signature date."""
     document = next(line for line in text.splitlines() if line.startswith("国办发明电"))
     signed = [line for line in text.splitlines() if line.strip().endswith("日")][-1]

@@ -284,8 +284,9 @@ def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
     if last is not None:
         month = last.month or first.month
         end = valid_date(last.year or year, month, last.day)
-        if end is not None and end < start and last.year is None:
-            end = valid_date(year + 1, month, last.day)
+        if end is not None and end < start and last.year is None and \
+                first.month - month >= 6:
+            end = valid_date(year + 1, month, last.day)     # 12月28日至1月8日
         if end is None or end <= start or (end - start).days > 366:
             return None
     doubts = [d for d in (_weekday_doubt(start, first.weekday),
@@ -351,7 +352,7 @@ _KIND_WORDS = (
     ("admit_card", r"准考证"),
     ("release", r"成绩"),
     ("pass_marks", r"合格标准|合格分数"),
-    ("registration", r"报名|考务|有关事项|考试工作|考试安排|考试.{0,4}通知"),
+    ("registration", r"报名|考务|有关事项|考试安排|考试.{0,4}通知"),
     ("exam", r"考前|考试温馨提示|考场|考试时间"),
 )
 
