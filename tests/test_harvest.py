@@ -230,6 +230,7 @@ def test_a_gbk_site_is_read(harvested):
     assert exam["days"] == [dt.date(2027, 5, 29), dt.date(2027, 5, 30)]
     assert exam["admit_card"]["first"] == dt.date(2027, 5, 25)
     assert "准考证" in exam["admit_card"]["evidence"]
+    assert exam["source"]["published"] == dt.date(2027, 5, 20)   # from the list's table row
 
 
 def test_a_release_date_is_drafted_as_a_notice_that_confirms_nothing(harvested):
@@ -237,7 +238,10 @@ def test_a_release_date_is_drafted_as_a_notice_that_confirms_nothing(harvested):
     front = yaml.safe_load(draft.read_text(encoding="utf-8").split("---")[1])
     assert front["kind"] == "general" and "release_date" not in front
     assert front["source"]["url"] == "https://rsks.test.gov.cn/kszx/2027-chengji.html"
-    assert "2027年8月12日" in draft.read_text(encoding="utf-8")
+    text = draft.read_text(encoding="utf-8")
+    assert "2027年8月12日" in text
+    marks = text.split("通知所列合格标准（待核实）", 1)[1]
+    assert "建设工程施工管理" in marks and "72分" in marks and "满分120分" in marks
 
 
 def test_notices_about_other_exams_propose_nothing(harvested):

@@ -97,22 +97,23 @@ def _escaped(url: str) -> str:
 
 
 def _date_near(item) -> dt.date | None:
-    """The date printed beside a list item's link (its own text or its parent's)."""
-    for node in (item, item.parent):
-        if node is None:
-            continue
+    """The date printed beside a list item's link: in the item, or in the nearest element
+    around it that holds no other link (a <li>, a table row)."""
+    node = item
+    while node is not None and len(node.select("a[href]")) <= 1:
         match = DATE_NEAR_LINK.search(node.get_text(" "))
         if match:
             try:
                 return dt.date(*map(int, match.groups()))
             except ValueError:
                 return None
+        node = node.parent
     return None
 
 
 def notice_text(html: str, selector: str | None) -> tuple[str, str] | None:
-    """(the page's title, its text with one paragraph a line); None when ``selector``
-    matches nothing."""
+    """(the page's title, its text with one paragraph or table row a line, a row's cells
+    joined by ' | '); None when ``selector`` matches nothing."""
     soup = _soup(html)
     for tag in soup(["script", "style", "noscript"]):
         tag.decompose()
@@ -120,6 +121,9 @@ def notice_text(html: str, selector: str | None) -> tuple[str, str] | None:
     node = soup.select_one(selector) if selector else (soup.body or soup)
     if node is None:
         return None
+    for row in node.find_all("tr"):   # a table row on one line: "cell | cell | cell"
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"])]
+        row.replace_with(soup.new_string("\n" + " | ".join(cells) + "\n"))
     lines = (" ".join(line.split()) for line in node.get_text("\n").splitlines())
     return title, "\n".join(line for line in lines if line)
 
