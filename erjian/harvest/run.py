@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import ssl
 import sys
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ class Harvest:
 
         arrangement = read_holiday_notice(title, text, published)
         source = Source(title=title, published=published, url=url)
-        evidence = next((line for line in text.splitlines() if "放假" in line), title)
+        evidence = next((line for line in text.splitlines()   # "一、元旦：1月1日放假…"
+                         if re.match(r"\s*[一二三四五六七八九十]+、.*放假", line)), title)
         propose.propose_calendar(self.root, layer, calendar_yaml(arrangement, source), title,
                                  url, evidence, self.proposals)
 
