@@ -309,6 +309,8 @@ def test_a_second_run_costs_304s_and_proposes_nothing(harvested, network):
     assert all(e[2] for e in lists)   # conditional: If-None-Match, If-Modified-Since
     assert not [e for e in SiteHandler.log if "/kszx/2027" in e[1] or "/tzgg/" in e[1]]
     assert "Nothing new." in report and code == 0
+    assert "9 sources: 0 read, 3 unchanged (304), 6 not readable" in report
+    assert "9 sources: 3 read, 0 unchanged (304), 6 not readable" in harvested["report"]
     assert {p: p.read_bytes() for p in root.rglob("*.yaml")} == files
 
 

@@ -16,6 +16,7 @@ class SourceStatus:
     file: str
     outcome: str     # 'read', 'unchanged', 'blocked', 'layout changed', 'refused', 'failed'
     detail: str = ""
+    notice: bool = False   # a notice a list links (refused), not a watched page itself
 
 
 TROUBLE = ("blocked", "layout changed", "refused", "failed")
@@ -47,12 +48,14 @@ def report(statuses, proposals, tally) -> str:
     unplaced = proposals.of("unplaced")
     if unplaced:
         lines += [f"## Found but not placed ({len(unplaced)})", ""] + _items(unplaced)
-    read = sum(s.outcome == "read" for s in statuses)
-    unchanged = sum(s.outcome == "unchanged" for s in statuses)
-    lines += ["## Figures", "",
-              f"{len(statuses)} sources: {read} read, {unchanged} unchanged (304), "
-              f"{sum(s.outcome in TROUBLE for s in statuses)} not readable; "
-              f"{tally.requests} requests, {tally.bytes} bytes.", ""]
+    sources = [s for s in statuses if not s.notice]
+    read = sum(s.outcome == "read" for s in sources)
+    unchanged = sum(s.outcome == "unchanged" for s in sources)
+    counted = (f"{len(sources)} sources: {read} read, {unchanged} unchanged (304), "
+               f"{sum(s.outcome in TROUBLE for s in sources)} not readable; "
+               if sources else "")
+    lines += ["## Figures", "", f"{counted}{tally.requests} requests, {tally.bytes} bytes.",
+              ""]
     return "\n".join(lines)
 
 

@@ -73,7 +73,7 @@ class Harvest:
         answer = self.fetcher.get(item.url, conditional=False)
         if answer.outcome == "refused":   # robots.txt or the link policy: skipped on purpose
             self.statuses.append(SourceStatus(item.title, item.url, watched.file, "refused",
-                                              answer.detail))
+                                              answer.detail, notice=True))
             return None
         if not answer.usable:
             outcome = "blocked" if answer.outcome == "blocked" else "failed"
