@@ -120,6 +120,7 @@ CASES = [
     ("报名时间：3月10日至3月1日。", 2027, SPRING, []),
     ("考试时间另行通知。", 2027, SPRING, []),
     ("报名时间为3月1日至10日。", None, None, []),     # no year to be had: skipped
+    ("报名时间：13月5日至13月8日。", 2027, SPRING, []),
 ]
 
 
@@ -281,3 +282,19 @@ def test_a_notice_gives_its_pass_marks_with_the_row_as_evidence():
         ("建设工程施工管理", 60, "建设工程施工管理 | 100 | 60")]
     assert [(d.stage, d.start, d.end) for d in reading.dates] == [
         ("release", D(2027, 8, 12), D(2027, 8, 18))]
+
+
+def test_a_schedule_table_gives_each_column_its_stage():
+    text = ("考试名称 | 报名时间 | 考试时间\n"
+            "二级建造师 | 3月1日至10日 | 5月29日、30日\n"
+            "二级造价工程师 | 3月1日至10日 | 6月12日\n"
+            "报名咨询电话：0991-7654321。")
+    reading = read_notice("关于2027年上半年职业资格考试有关事项的通知", text, SPRING)
+    assert [(d.stage, d.start, d.end, d.sentence) for d in reading.dates] == [
+        ("registration", D(2027, 3, 1), D(2027, 3, 10), "二级建造师 | 3月1日至10日 | 5月29日、30日"),
+        ("exam", D(2027, 5, 29), D(2027, 5, 30), "二级建造师 | 3月1日至10日 | 5月29日、30日")]
+
+
+@pytest.mark.parametrize("title", ["中国第二建设有限公司招聘公告", "二建设计院2027年校园招聘"])
+def test_a_company_name_is_not_the_exam(title):
+    assert not read_notice(title, "报名时间为3月1日至10日。", SPRING).about_erjian

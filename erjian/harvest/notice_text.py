@@ -178,10 +178,9 @@ def _time_of(match: re.Match, p: str) -> dt.time | None:
         minute = 30
     if match.group(f"{p}half") in ("下午", "晚上") and hour < 12:
         hour += 12
-    if hour > 24 or minute > 59:
+    if hour > 23 or minute > 59:
         return None
-    return dt.time(0, minute) if hour == 24 and minute == 0 else (
-        dt.time(hour, minute) if hour < 24 else None)
+    return dt.time(hour, minute)
 
 
 def _point_of(match: re.Match, p: str) -> _Point:
@@ -255,6 +254,8 @@ def year_of(month: int, day: int, stage: str, exam_year: int | None,
     if published is None:
         return exam_year
     guess = valid_date(exam_year, month, day) or valid_date(exam_year, month, 28)
+    if guess is None:
+        return exam_year            # no such month: the date is refused later
     if stage not in AFTER_EXAM and (guess - published).days > 300:
         return exam_year - 1
     if stage in AFTER_EXAM and (published - guess).days > 60:
@@ -299,26 +300,66 @@ def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
 _CLAUSE_END = re.compile(r"(?<=[，,])|(?<=\D[：:])")
 
 
-def dates_in(sentence: str, exam_year: int | None, published: dt.date | None
-             ) -> list[FoundDate]:
-    """The dates of one sentence whose stage the sentence names. A clause without a stage word
-    takes the stage of the clause before it (考试时间为5月29日，30日上午…)."""
-    found, stage, year_hint = [], None, None
+def dates_in(sentence: str, exam_year: int | None, published: dt.date | None,
+             stage: str | None = None, evidence: str | None = None) -> list[FoundDate]:
+    """The dates of one sentence whose stage the sentence names (or ``stage``, a table column's).
+    A clause without a stage word takes the stage of the clause before it (考试时间为5月29日，
+    30日…). ``evidence`` is the sentence to quote when ``sentence`` is one cell of it."""
+    found, year_hint = [], None
     for clause in _CLAUSE_END.split(arabic(sentence)):
         stage = stage_named(clause) or stage
         for span in written_spans(clause):
             year_hint = span.first.year or year_hint
             if stage is None:
                 continue
-            date = _dated(span, stage, sentence, exam_year, published, year_hint)
+            date = _dated(span, stage, evidence or sentence, exam_year, published, year_hint)
             if date is not None:
                 found.append(date)
     return found
 
 
+_CELL_SPLIT = re.compile(r"\s*(?:\||\t|\s{2,})\s*")
+
+
+def cells_of(line: str) -> list[str]:
+    """A table row's cells (split by |, tabs or wide spaces); one cell for a plain sentence."""
+    return [c for c in _CELL_SPLIT.split(line.strip("| \t")) if c]
+
+
+def _column_stages(cells: list[str]) -> list[str | None] | None:
+    """The stage of each column when ``cells`` are a header such as 考试名称 | 报名时间 |
+    考试时间 (stage words, no dates), else None."""
+    if len(cells) < 2 or any(written_spans(arabic(c)) for c in cells):
+        return None
+    stages = [stage_named(c) for c in cells]
+    return stages if any(stages) else None
+
+
+def notice_dates(text: str, exam_year: int | None, published: dt.date | None
+                 ) -> list[FoundDate]:
+    """The dates of a whole notice. A table row takes its stages from the header above it; a
+    sentence or row that names only other exams (二级造价工程师 …) gives none."""
+    found, columns = [], None
+    for sentence in plain_sentences(text):
+        cells = cells_of(sentence)
+        if (header := _column_stages(cells)) is not None:
+            columns = header
+            continue
+        if columns is not None and len(cells) != len(columns):
+            columns = None
+        if _mentions_only_other_exams(sentence):
+            continue
+        if columns is None:
+            found += dates_in(sentence, exam_year, published)
+            continue
+        for cell, stage in zip(cells, columns):
+            found += dates_in(cell, exam_year, published, stage, evidence=sentence)
+    return found
+
+
 # --- what the notice is ----------------------------------------------------------------------
 
-_ERJIAN = re.compile(r"二级建造师|二级注册建造师|二建")
+_ERJIAN = re.compile(r"二级建造师|二级注册建造师|(?<!第)二建(?![设筑])")
 _OTHER_EXAMS = re.compile(r"一级建造师|造价工程师|监理工程师|消防工程师|安全工程师|建筑师|"
                           r"结构工程师|咨询工程师|经济师|会计|护士|教师|社会工作者|"
                           r"公务员|事业单位")
@@ -378,16 +419,13 @@ def read_notice(title: str, text: str, published: dt.date | None) -> NoticeReadi
     if not about_erjian(title, text):
         return NoticeReading(False, "other", exam_year_of(title, text), (), ())
     exam_year = exam_year_of(title, text)
-    dates = [d for sentence in plain_sentences(text)
-             if not _mentions_only_other_exams(sentence)
-             for d in dates_in(sentence, exam_year, published)]
+    dates = notice_dates(text, exam_year, published)
     return NoticeReading(True, kind_of(title, dates), exam_year, tuple(dates),
                          tuple(pass_marks_in(text)))
 
 
 # --- pass marks ------------------------------------------------------------------------------
 
-_CELL_SPLIT = re.compile(r"\s*(?:\||\t|\s{2,})\s*")
 _SCORE = r"(\d{1,3}(?:\.5)?)"
 _SCORE_AND_FULL = re.compile(rf"^{_SCORE}\s*分?\s*(?:[（(]\s*(?:满分)?\s*(\d{{2,3}})\s*分?\s*[）)])?$")
 _SENTENCE_MARK = re.compile(rf"满分\s*(?:为)?\s*(\d{{2,3}})\s*分[，,、；;\s]*"
@@ -416,7 +454,7 @@ def pass_marks_in(text: str) -> list[PassMark]:
     marks: list[PassMark] = []
     header: list[str] | None = None
     for line, original in zip(plain_sentences(arabic(text)), plain_sentences(text)):
-        cells = [c for c in _CELL_SPLIT.split(line.strip("| ")) if c]
+        cells = cells_of(line)
         if _is_header(cells):
             header = cells
             continue
