@@ -153,7 +153,7 @@ def _point(prefix: str, month: str) -> str:
 
 
 _START = re.compile(r"(?<![\d.])" + _point("a", ""))
-_LINK = r"\s*(?:至|到|～|~|—+|–|－|-)\s*"
+_LINK = r"\s*起?\s*(?:至|到|～|~|—+|–|－|-)\s*"
 _RANGE_DAY = re.compile(_LINK + _point("b", "?"))
 _RANGE_TIME = re.compile(_LINK + _TIME.format(p="t"))
 _LIST_DAY = re.compile(r"\s*、\s*" + _point("b", "?"))
@@ -274,8 +274,10 @@ def _weekday_doubt(day: dt.date, bracket: str | None) -> str | None:
 def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
            published: dt.date | None, year_hint: int | None) -> FoundDate | None:
     first, last = span.first, span.last
-    year = first.year or year_hint or year_of(first.month, first.day, stage, exam_year,
-                                              published)
+    # A year written earlier in the sentence counts only when the notice names no exam year:
+    # 考试于2027年11月6日举行，成绩于1月15日公布 puts the release in 2028.
+    year = first.year or (year_hint if exam_year is None else None) or \
+        year_of(first.month, first.day, stage, exam_year, published)
     if year is None:
         return None
     start = valid_date(year, first.month, first.day)
@@ -290,8 +292,10 @@ def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
             end = valid_date(year + 1, month, last.day)     # 12月28日至1月8日
         if end is None or end <= start or (end - start).days > 366:
             return None
-    doubts = [d for d in (_weekday_doubt(start, first.weekday),
-                          end and last and _weekday_doubt(end, last.weekday)) if d]
+    doubts = [_weekday_doubt(start, first.weekday)]
+    if end is not None:
+        doubts.append(_weekday_doubt(end, last.weekday))
+    doubts = [d for d in doubts if d]
     return FoundDate(stage=stage, start=start, end=end, start_time=first.time,
                      end_time=last.time if last else span.end_time, sentence=sentence,
                      doubt="；".join(doubts) or None)
@@ -309,7 +313,7 @@ def dates_in(sentence: str, exam_year: int | None, published: dt.date | None,
     for clause in _CLAUSE_END.split(arabic(sentence)):
         stage = stage_named(clause) or stage
         for span in written_spans(clause):
-            year_hint = span.first.year or year_hint
+            year_hint = (span.last and span.last.year) or span.first.year or year_hint
             if stage is None:
                 continue
             date = _dated(span, stage, evidence or sentence, exam_year, published, year_hint)
