@@ -112,6 +112,12 @@ CASES = [
      [("certificate", D(2027, 11, 15), D(2027, 11, 30), None, None)]),
     ("电子证书自2028年3月1日起可下载。", 2027, AUGUST,
      [("certificate", D(2028, 3, 1), None, None, None)]),
+    ("考生须于3月1日至10日上传身份证、学历证书等材料完成报名。", 2027, SPRING,
+     [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
+    ("网上报名及资格审核：3月1日至3月12日。", 2027, SPRING,
+     [("registration", D(2027, 3, 1), D(2027, 3, 12), None, None)]),
+    ("合格人员须于9月1日至9月10日参加考后资格审核，并携带报名表原件。", 2027, AUGUST,
+     [("audit", D(2027, 9, 1), D(2027, 9, 10), None, None)]),
     # two stages in one sentence
     ("考试时间为5月29日至30日，考生须于5月24日至28日登录网站打印准考证。", 2027, SPRING,
      [("exam", D(2027, 5, 29), D(2027, 5, 30), None, None),

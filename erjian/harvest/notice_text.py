@@ -115,12 +115,15 @@ def plain_sentences(text: str) -> list[str]:
 # --- what a clause is about ------------------------------------------------------------------
 
 # The first pattern that matches a clause names its stage.
+# A qualification check during registration (网上报名及资格审核) is part of registration; a
+# diploma (学历证书) is not the certificate.
 _STAGE_WORDS = (
-    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|资格(?:审核|复审)"),
+    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|合格人员.{0,6}审核"),
     ("review", r"复核|复查"),
-    ("certificate", r"证书"),
+    ("certificate", r"(?<!学历)(?<!毕业)(?<!学位)(?<!职称)证书|领证"),
     ("admit_card", r"准考证"),
     ("registration", r"报名|缴费|交费|报考"),
+    ("audit", r"资格(?:审核|复审|审查)|现场审核"),
     ("pass_marks", r"合格标准|合格分数"),
     ("release", r"成绩|查分"),
     ("exam", r"考试(?:时间|日期|定于|于|将于|安排在)|举行|开考|笔试"),
