@@ -137,3 +137,17 @@ def test_another_notice_is_not_read_as_a_holiday_arrangement():
     with pytest.raises(UnreadableNotice, match="not a holiday arrangement"):
         read_holiday_notice("关于2026年度二级建造师执业资格考试有关事项的通知",
                             "一、报名时间：3月1日至10日。", None)
+
+
+@pytest.mark.parametrize("title", ['关于"调休"的通知: 补充', "- 列表", "2026", "yes", "#1"])
+def test_a_title_yaml_would_misread_is_quoted(title):
+    arrangement = read_holiday_notice(*notice("2026.txt"), None)
+    written = yaml.safe_load(calendar_yaml(arrangement, Source(title=title)))
+    assert written["source"]["title"] == title
+
+
+def test_a_changed_holiday_says_what_the_first_notice_said_and_names_the_change():
+    text = calendar_from_notices(2019)
+    assert '  # The first notice said only "劳动节：5月1日放假。" The change replaced it:\n' \
+           "  # 2019年5月1日至4日放假调休，共4天。" in text
+    assert "      title: 国务院办公厅关于调整2019年劳动节假期安排的通知\n" in text
