@@ -61,7 +61,6 @@ _PERIOD = re.compile(rf"(?P<a>{_DATE.pattern.replace('?P<', '?P<a')})"
                      rf"(?:至(?P<b>{_DATE.pattern.replace('?P<', '?P<b')}))?"
                      r"(?P<how>放假(?:调休)?(?:1天)?[，,]?(?:与周末连休|不调休)?)"
                      r"(?:[，,]?共(?P<days>\d+)天)?")
-_WORKING = re.compile(r"((?:[^。]*?\d+日(?:[（(][^（）()]*[）)])?[、，]?)+)上班")
 
 
 def _date(year: int, y: str | None, m: str | None, d: str, month: int | None,
@@ -120,11 +119,12 @@ def holiday_days(name: str, body: str, year: int, sentence: str) -> HolidayDays:
 
 def working_weekends(text: str, year: int, sentence: str) -> tuple[dt.date, ...]:
     """The days of a …（星期六）、…（星期日）上班 sentence, each checked against its weekday."""
-    found = _WORKING.search(text)
-    if found is None:
+    said = next((part for part in text.split("。")
+                 if part.endswith("上班") and not part.endswith("正常上班")), None)
+    if said is None:
         return ()
     days = []
-    for date in _DATE.finditer(found.group(1)):
+    for date in _DATE.finditer(said):
         day = _date(year, date["y"], date["m"], date["d"], days[-1].month if days else None,
                     sentence)
         _check_weekday(day, date["wk"], sentence)
