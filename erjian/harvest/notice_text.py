@@ -304,6 +304,7 @@ def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
                      doubt="；".join(doubts) or None)
 
 
+_BLANKS = re.compile(r"\s+")      # one blank for many keeps the patterns' \s* linear
 _CLAUSE_END = re.compile(r"(?<=[，,])|(?<=\D[：:])")
 
 
@@ -313,7 +314,7 @@ def dates_in(sentence: str, exam_year: int | None, published: dt.date | None,
     A clause without a stage word takes the stage of the clause before it (考试时间为5月29日，
     30日…). ``evidence`` is the sentence to quote when ``sentence`` is one cell of it."""
     found, year_hint = [], None
-    for clause in _CLAUSE_END.split(arabic(sentence)):
+    for clause in _CLAUSE_END.split(_BLANKS.sub(" ", arabic(sentence))):
         stage = stage_named(clause) or stage
         for span in written_spans(clause):
             year_hint = (span.last and span.last.year) or span.first.year or year_hint
