@@ -312,3 +312,30 @@ def test_a_schedule_table_gives_each_column_its_stage():
 @pytest.mark.parametrize("title", ["中国第二建设有限公司招聘公告", "二建设计院2027年校园招聘"])
 def test_a_company_name_is_not_the_exam(title):
     assert not read_notice(title, "报名时间为3月1日至10日。", SPRING).about_erjian
+
+
+def test_a_cell_spanning_rows_carries_down_to_the_rows_below():
+    table = ("专业 | 科目 | 满分 | 合格标准\n"
+             "建筑工程 | 建设工程施工管理 | 100 | 60\n"
+             "建筑工程管理与实务 | 120 | 72\n"
+             "机电工程 | 机电工程管理与实务 | 120 | 66\n"
+             "测试省人事考试院\n")
+    assert marks(table) == [
+        ("建设工程施工管理", "建筑工程", 60, 100),
+        ("建筑工程管理与实务", "建筑工程", 72, 120),
+        ("机电工程管理与实务", "机电工程", 66, 120)]
+
+
+def test_a_release_notice_as_the_harvest_lays_out_its_table():
+    text = ("我省2027年度二级建造师执业资格考试成绩于2027年8月12日公布。\n"
+            "对成绩有异议的，可于2027年8月13日至8月19日提出成绩复核申请。\n"
+            "科目 | 专业 | 满分 | 合格标准\n"
+            "建设工程施工管理 | — | 120 | 72\n"
+            "专业工程管理与实务 | 建筑工程 | 120 | 72\n")
+    reading = read_notice("关于公布2027年度二级建造师执业资格考试成绩及合格标准的通知", text,
+                          AUGUST)
+    assert (reading.kind, reading.exam_year) == ("release", 2027)
+    assert [(d.stage, d.start, d.end) for d in reading.dates] == [
+        ("release", D(2027, 8, 12), None), ("review", D(2027, 8, 13), D(2027, 8, 19))]
+    assert marks(text) == [("建设工程施工管理", None, 72, 120),
+                           ("专业工程管理与实务", "建筑工程", 72, 120)]

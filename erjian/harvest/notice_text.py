@@ -458,18 +458,23 @@ def specialty_of_subject(subject: str) -> str | None:
 def pass_marks_in(text: str) -> list[PassMark]:
     """The pass marks of a 合格标准 table (one row a line, cells split by |, tabs or wide spaces,
     under a header naming 科目/专业 and 合格标准) or of sentences such as
-    建筑工程管理与实务：满分120分，合格标准72分. Only numbers the notice gives."""
+    建筑工程管理与实务：满分120分，合格标准72分. Only numbers the notice gives. A row short of
+    cells continues the row above it (a cell spanning rows is written once, on the left)."""
     marks: list[PassMark] = []
     header: list[str] | None = None
+    above: list[str] = []
     for line, original in zip(plain_sentences(arabic(text)), plain_sentences(text)):
         cells = cells_of(line)
         if _is_header(cells):
-            header = cells
+            header, above = cells, []
             continue
+        if header and len(above) == len(header) and 2 <= len(cells) < len(header):
+            cells = above[:len(header) - len(cells)] + cells
         if header and len(cells) == len(header):
             row = _table_row(header, cells, original)
             if row:
                 marks += row
+                above = cells
                 continue
         marks += _sentence_marks(line, original)
     return marks
