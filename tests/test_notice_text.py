@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from erjian.harvest.notice_text import (KINDS, dates_in, pass_marks_in, plain_sentences,
                                         read_notice)
@@ -339,3 +340,23 @@ def test_a_release_notice_as_the_harvest_lays_out_its_table():
         ("release", D(2027, 8, 12), None), ("review", D(2027, 8, 13), D(2027, 8, 19))]
     assert marks(text) == [("建设工程施工管理", None, 72, 120),
                            ("专业工程管理与实务", "建筑工程", 72, 120)]
+
+
+PIECES = ["报名时间", "考试时间", "成绩查询", "复核", "准考证", "证书", "合格标准", "：", "，", "。",
+          "\n", " | ", "2027年", "二〇二七年", "12月", "2月", "五月", "30日", "二十九日", "1日",
+          "（周六）", "（星期日）", "至", "—", "-", "~", "、", "9:00", "17：30", "上午9时", "起",
+          "满分120分", "72分", "建筑工程管理与实务", "科目", "专业", "〔2027〕5号", "0991-1234567"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=40),
+       published=st.one_of(st.none(), st.dates(D(2020, 1, 1), D(2030, 12, 31))))
+def test_any_text_gives_only_real_periods_each_with_its_sentence(pieces, published):
+    text = "".join(pieces)
+    reading = read_notice("关于二级建造师执业资格考试有关事项的通知", text, published)
+    for date in reading.dates:
+        assert date.stage in KINDS[:-1]
+        assert date.end is None or date.start < date.end <= date.start + dt.timedelta(366)
+        assert date.sentence in text
+    assert all(mark.sentence in text for mark in reading.pass_marks)

@@ -107,7 +107,11 @@ def holiday_days(name: str, body: str, year: int, sentence: str) -> HolidayDays:
     _check_weekday(first, g["awk"], sentence)
     last = first
     if g["b"]:
-        last = _date(int(g["ay"] or year), g["by"], g["bm"], g["bd"], first.month, sentence)
+        last = _date(first.year, g["by"], g["bm"], g["bd"], first.month, sentence)
+        if last < first and not g["by"] and (first.month, last.month) == (12, 1):
+            last = last.replace(year=last.year + 1)          # 12月31日至1月2日
+        if last < first:
+            raise UnreadableNotice(f"the days off end before they begin: {sentence}")
         _check_weekday(last, g["bwk"], sentence)
     if "与周末连休" in g["how"]:
         first, last = _weekend_joined(first)
