@@ -115,12 +115,13 @@ def plain_sentences(text: str) -> list[str]:
 # --- what a clause is about ------------------------------------------------------------------
 
 # The first pattern that matches a clause names its stage.
+_CERTIFICATE_WORDS = r"(?<!学历)(?<!毕业)(?<!学位)(?<!职称)证书|领证"
 # A qualification check during registration (网上报名及资格审核) is part of registration; a
 # diploma (学历证书) is not the certificate.
 _STAGE_WORDS = (
     ("audit", r"考后(?:资格)?(?:审核|复审|审查)|合格人员.{0,6}审核"),
     ("review", r"复核|复查"),
-    ("certificate", r"(?<!学历)(?<!毕业)(?<!学位)(?<!职称)证书|领证"),
+    ("certificate", _CERTIFICATE_WORDS),
     ("admit_card", r"准考证"),
     ("registration", r"报名|缴费|交费|报考"),
     ("audit", r"资格(?:审核|复审|审查)|现场审核"),
@@ -396,12 +397,13 @@ def exam_year_of(title: str, text: str) -> int | None:
 
 _KIND_WORDS = (
     ("review", r"复核|复查"),
-    ("audit", r"资格(?:审核|复审|审查)|考后审核"),
-    ("certificate", r"证书"),
+    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|合格人员.{0,6}审核"),
+    ("certificate", _CERTIFICATE_WORDS),
     ("admit_card", r"准考证"),
     ("release", r"成绩"),
     ("pass_marks", r"合格标准|合格分数"),
     ("registration", r"报名|考务|有关事项|考试安排|考试.{0,4}通知"),
+    ("audit", r"资格(?:审核|复审|审查)"),
     ("exam", r"考前|考试温馨提示|考场|考试时间"),
 )
 
