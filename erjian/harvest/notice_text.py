@@ -438,10 +438,11 @@ def read_notice(title: str, text: str, published: dt.date | None) -> NoticeReadi
 
 _SCORE = r"(\d{1,3}(?:\.5)?)"
 _SCORE_AND_FULL = re.compile(rf"^{_SCORE}\s*分?\s*(?:[（(]\s*(?:满分)?\s*(\d{{2,3}})\s*分?\s*[）)])?$")
-_SENTENCE_MARK = re.compile(rf"满分\s*(?:为)?\s*(\d{{2,3}})\s*分[，,、；;\s]*"
-                            rf"(?:合格(?:标准|分数线?)\s*(?:为)?\s*){_SCORE}\s*分"
-                            rf"|合格(?:标准|分数线?)\s*(?:为)?\s*{_SCORE}\s*分\s*"
-                            rf"[（(]\s*满分\s*(?:为)?\s*(\d{{2,3}})\s*分\s*[）)]")
+_IS = r"\s*[均为是：:]*\s*"
+_SENTENCE_MARK = re.compile(rf"满分{_IS}(\d{{2,3}})\s*分[，,、；;\s]*"
+                            rf"合格(?:标准|分数线?){_IS}{_SCORE}\s*分"
+                            rf"|合格(?:标准|分数线?){_IS}{_SCORE}\s*分\s*"
+                            rf"[（(]\s*满分{_IS}(\d{{2,3}})\s*分\s*[）)]")
 _SUBJECT = re.compile(r"(建设工程施工管理|建设工程法规及相关知识|"
                       r"(?:" + "|".join(SPECIALTIES) + r")(?:管理与实务|实务)|[^\s，。：:、|]{2,12}"
                       r"(?:管理与实务|施工管理|相关知识))")
@@ -491,6 +492,12 @@ def _is_header(cells: list[str]) -> bool:
         any("合格" in c for c in cells) or any(_SUBJECT.fullmatch(c) for c in cells))
 
 
+def _full_marks(cell: str) -> str | None:
+    """'120' from a 满分 cell such as 120 or 120分; None when it says something else."""
+    found = re.fullmatch(r"(\d{2,3})\s*分?", cell)
+    return found.group(1) if found else None
+
+
 def _table_row(header: list[str], cells: list[str], original: str) -> list[PassMark] | None:
     """One data row under ``header``: either 专业 | 科目 | 满分 | 合格标准 columns, or one column
     per subject (专业 | 建设工程施工管理 | … with a score in each)."""
@@ -503,8 +510,7 @@ def _table_row(header: list[str], cells: list[str], original: str) -> list[PassM
         found = _SCORE_AND_FULL.match(columns[mark_column])
         if not found:
             return None
-        full = found.group(2) or (columns.get(full_column) if full_column else None)
-        full = full if full and full.isdigit() else None
+        full = found.group(2) or _full_marks(columns.get(full_column, ""))
         return [PassMark(subject, specialty if specialty in SPECIALTIES
                          else specialty_of_subject(subject), _score(found.group(1)),
                          int(full) if full else None, original)]
@@ -523,11 +529,12 @@ def _table_row(header: list[str], cells: list[str], original: str) -> list[PassM
 
 
 def _sentence_marks(line: str, original: str) -> list[PassMark]:
+    """Each subject named before a 满分…合格标准… phrase gets its numbers (建设工程施工管理、
+    建设工程法规及相关知识科目：满分100分，合格标准均为60分 gives both)."""
     found = _SENTENCE_MARK.search(line)
-    subject = _SUBJECT.search(line[:found.start()]) if found else None
-    if not found or not subject:
+    if not found:
         return []
     full, score = (found.group(1), found.group(2)) if found.group(1) else \
         (found.group(4), found.group(3))
-    return [PassMark(subject.group(1), specialty_of_subject(subject.group(1)), _score(score),
-                     int(full), original)]
+    return [PassMark(subject, specialty_of_subject(subject), _score(score), int(full), original)
+            for subject in _SUBJECT.findall(line[:found.start()])]
