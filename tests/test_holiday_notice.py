@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import yaml
 
 from erjian.harvest.holiday_notice import (UnreadableNotice, amended, calendar_yaml,
@@ -90,6 +91,13 @@ def test_new_year_days_off_that_start_in_december_keep_their_years():
                                                              dt.date(2028, 1, 2))
 
 
+def test_new_year_days_off_written_without_years_run_into_january():
+    holiday = read_holiday_notice("国务院办公厅关于2028年部分节假日安排的通知",
+                                  "一、元旦：2027年12月31日至1月2日放假，共3天。", None).holidays[0]
+    assert (holiday.first_day_off, holiday.last_day_off) == (dt.date(2027, 12, 31),
+                                                             dt.date(2028, 1, 2))
+
+
 def test_national_day_and_mid_autumn_together_are_one_holiday_in_calendar_order():
     holiday = read_holiday_notice(*NEXT_NEW_YEAR, None).holidays[1]
     assert holiday.name == "中秋节、国庆节"
@@ -127,6 +135,7 @@ def test_the_extension_is_its_own_entry_after_the_holiday_it_extends():
     ("一、劳动节：5月1日至5日放假调休，共5天。5月9日（周日）上班。", "weekday"),  # a Saturday
     ("一、劳动节：5月1日至5日放假调休，共5天。5月8日（周五）上班。", "not a weekend day"),
     ("一、植树节：3月12日放假。", "not a holiday"),
+    ("一、元旦：1月7日至1日放假。", "end before they begin"),
 ])
 def test_a_line_that_contradicts_itself_is_refused_not_guessed(line, why):
     with pytest.raises(UnreadableNotice, match=why):
@@ -137,3 +146,37 @@ def test_another_notice_is_not_read_as_a_holiday_arrangement():
     with pytest.raises(UnreadableNotice, match="not a holiday arrangement"):
         read_holiday_notice("关于2026年度二级建造师执业资格考试有关事项的通知",
                             "一、报名时间：3月1日至10日。", None)
+
+
+@pytest.mark.parametrize("title", ['关于"调休"的通知: 补充', "- 列表", "2026", "yes", "#1"])
+def test_a_title_yaml_would_misread_is_quoted(title):
+    arrangement = read_holiday_notice(*notice("2026.txt"), None)
+    written = yaml.safe_load(calendar_yaml(arrangement, Source(title=title)))
+    assert written["source"]["title"] == title
+
+
+def test_a_changed_holiday_says_what_the_first_notice_said_and_names_the_change():
+    text = calendar_from_notices(2019)
+    assert '  # The first notice said only "劳动节：5月1日放假。" The change replaced it:\n' \
+           "  # 2019年5月1日至4日放假调休，共4天。" in text
+    assert "      title: 国务院办公厅关于调整2019年劳动节假期安排的通知\n" in text
+
+
+HOLIDAY_PIECES = ["一、", "二、", "元旦", "春节", "国庆节、中秋节", "植树节", "：", "，", "。", "\n",
+                  "2027年", "12月", "2月", "1月", "30日", "31日", "1日", "7日", "（周六）",
+                  "（星期日）", "至", "放假", "调休", "与周末连休", "不调休", "共3天", "上班",
+                  "起正常上班"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(pieces=st.lists(st.sampled_from(HOLIDAY_PIECES), max_size=40))
+def test_any_text_is_read_or_refused_with_a_reason(pieces):
+    try:
+        arrangement = read_holiday_notice("国务院办公厅关于2027年部分节假日安排的通知",
+                                          "".join(pieces), None)
+    except UnreadableNotice:
+        return
+    for holiday in arrangement.holidays:
+        assert holiday.first_day_off <= holiday.last_day_off
+        assert all(day.weekday() >= 5 for day in holiday.working_weekends)
+        assert yaml.safe_load(calendar_yaml(arrangement, Source(title="t")))["year"] == 2027

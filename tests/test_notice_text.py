@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from erjian.harvest.notice_text import (KINDS, dates_in, pass_marks_in, plain_sentences,
                                         read_notice)
@@ -29,6 +30,8 @@ CASES = [
     ("报名时间：3月1日~3月10日。", 2027, SPRING,
      [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
     ("报名时间：3月1日～10日。", 2027, SPRING,
+     [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
+    ("报名时间为3月1日起至3月10日止。", 2027, SPRING,
      [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
     ("报考人员请于3月1日到3月10日登录报名系统填报信息。", 2027, SPRING,
      [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
@@ -89,6 +92,12 @@ CASES = [
     ("考试于11月6日举行，成绩于1月15日公布。", 2027, D(2028, 1, 10),
      [("exam", D(2027, 11, 6), None, None, None),
       ("release", D(2028, 1, 15), None, None, None)]),
+    ("考试于2027年11月6日举行，成绩于1月15日公布。", 2027, D(2028, 1, 10),
+     [("exam", D(2027, 11, 6), None, None, None),
+      ("release", D(2028, 1, 15), None, None, None)]),
+    ("报名时间为二〇二七年三月一日，考试时间为五月二十九日。", None, D(2026, 12, 1),
+     [("registration", D(2027, 3, 1), None, None, None),
+      ("exam", D(2027, 5, 29), None, None, None)]),
     # review, audit, certificate
     ("对成绩有异议的，可于8月12日至8月18日提出成绩复核申请。", 2027, AUGUST,
      [("review", D(2027, 8, 12), D(2027, 8, 18), None, None)]),
@@ -104,6 +113,12 @@ CASES = [
      [("certificate", D(2027, 11, 15), D(2027, 11, 30), None, None)]),
     ("电子证书自2028年3月1日起可下载。", 2027, AUGUST,
      [("certificate", D(2028, 3, 1), None, None, None)]),
+    ("考生须于3月1日至10日上传身份证、学历证书等材料完成报名。", 2027, SPRING,
+     [("registration", D(2027, 3, 1), D(2027, 3, 10), None, None)]),
+    ("网上报名及资格审核：3月1日至3月12日。", 2027, SPRING,
+     [("registration", D(2027, 3, 1), D(2027, 3, 12), None, None)]),
+    ("合格人员须于9月1日至9月10日参加考后资格审核，并携带报名表原件。", 2027, AUGUST,
+     [("audit", D(2027, 9, 1), D(2027, 9, 10), None, None)]),
     # two stages in one sentence
     ("考试时间为5月29日至30日，考生须于5月24日至28日登录网站打印准考证。", 2027, SPRING,
      [("exam", D(2027, 5, 29), D(2027, 5, 30), None, None),
@@ -120,6 +135,7 @@ CASES = [
     ("报名时间：3月10日至3月1日。", 2027, SPRING, []),
     ("考试时间另行通知。", 2027, SPRING, []),
     ("报名时间为3月1日至10日。", None, None, []),     # no year to be had: skipped
+    ("报名时间：13月5日至13月8日。", 2027, SPRING, []),
 ]
 
 
@@ -170,6 +186,8 @@ def test_sentences_split_at_full_stops_semicolons_and_line_ends():
     ("关于2027年度二级建造师执业资格考试成绩复核的公告", "", True, "review"),
     ("关于做好2027年度二级建造师执业资格考试合格人员考后资格审核工作的通知", "", True, "audit"),
     ("关于领取2027年度二级建造师执业资格证书的通知", "", True, "certificate"),
+    ("关于2027年度二级建造师执业资格考试报名资格审核有关事项的通知", "", True, "registration"),
+    ("关于做好2027年度二级建造师执业资格考试资格复审工作的通知", "", True, "audit"),
     ("2027年二级建造师考试考前温馨提示", "", True, "exam"),
     ("2027年二级建造师考试考场规则", "", True, "exam"),
     ("关于2027年度二级建造师执业资格考试合格人员名单的公示", "", True, "other"),
@@ -259,11 +277,18 @@ def test_a_mark_given_with_full_marks_in_brackets():
     assert marks(table) == [("矿业工程管理与实务", "矿业工程", 70, 120)]
 
 
+def test_full_marks_written_with_their_unit():
+    table = "科目 | 满分 | 合格标准\n公路工程管理与实务 | 120分 | 72分\n"
+    assert marks(table) == [("公路工程管理与实务", "公路工程", 72, 120)]
+
+
 @pytest.mark.parametrize("sentence, expected", [
     ("建筑工程管理与实务科目：满分120分，合格标准72分。",
      [("建筑工程管理与实务", "建筑工程", 72, 120)]),
     ("建设工程施工管理科目合格标准为60分（满分100分）。",
      [("建设工程施工管理", None, 60, 100)]),
+    ("建设工程施工管理、建设工程法规及相关知识科目：满分100分，合格标准均为60分。",
+     [("建设工程施工管理", None, 60, 100), ("建设工程法规及相关知识", None, 60, 100)]),
     ("合格标准将另行公布。", []),
     ("成绩查询时间为8月12日至18日，满分为120分。", []),
 ])
@@ -281,3 +306,66 @@ def test_a_notice_gives_its_pass_marks_with_the_row_as_evidence():
         ("建设工程施工管理", 60, "建设工程施工管理 | 100 | 60")]
     assert [(d.stage, d.start, d.end) for d in reading.dates] == [
         ("release", D(2027, 8, 12), D(2027, 8, 18))]
+
+
+def test_a_schedule_table_gives_each_column_its_stage():
+    text = ("考试名称 | 报名时间 | 考试时间\n"
+            "二级建造师 | 3月1日至10日 | 5月29日、30日\n"
+            "二级造价工程师 | 3月1日至10日 | 6月12日\n"
+            "报名咨询电话：0991-7654321。")
+    reading = read_notice("关于2027年上半年职业资格考试有关事项的通知", text, SPRING)
+    assert [(d.stage, d.start, d.end, d.sentence) for d in reading.dates] == [
+        ("registration", D(2027, 3, 1), D(2027, 3, 10), "二级建造师 | 3月1日至10日 | 5月29日、30日"),
+        ("exam", D(2027, 5, 29), D(2027, 5, 30), "二级建造师 | 3月1日至10日 | 5月29日、30日")]
+
+
+@pytest.mark.parametrize("title", ["中国第二建设有限公司招聘公告", "二建设计院2027年校园招聘"])
+def test_a_company_name_is_not_the_exam(title):
+    assert not read_notice(title, "报名时间为3月1日至10日。", SPRING).about_erjian
+
+
+def test_a_cell_spanning_rows_carries_down_to_the_rows_below():
+    table = ("专业 | 科目 | 满分 | 合格标准\n"
+             "建筑工程 | 建设工程施工管理 | 100 | 60\n"
+             "建筑工程管理与实务 | 120 | 72\n"
+             "机电工程 | 机电工程管理与实务 | 120 | 66\n"
+             "测试省人事考试院\n")
+    assert marks(table) == [
+        ("建设工程施工管理", "建筑工程", 60, 100),
+        ("建筑工程管理与实务", "建筑工程", 72, 120),
+        ("机电工程管理与实务", "机电工程", 66, 120)]
+
+
+def test_a_release_notice_as_the_harvest_lays_out_its_table():
+    text = ("我省2027年度二级建造师执业资格考试成绩于2027年8月12日公布。\n"
+            "对成绩有异议的，可于2027年8月13日至8月19日提出成绩复核申请。\n"
+            "科目 | 专业 | 满分 | 合格标准\n"
+            "建设工程施工管理 | — | 120 | 72\n"
+            "专业工程管理与实务 | 建筑工程 | 120 | 72\n")
+    reading = read_notice("关于公布2027年度二级建造师执业资格考试成绩及合格标准的通知", text,
+                          AUGUST)
+    assert (reading.kind, reading.exam_year) == ("release", 2027)
+    assert [(d.stage, d.start, d.end) for d in reading.dates] == [
+        ("release", D(2027, 8, 12), None), ("review", D(2027, 8, 13), D(2027, 8, 19))]
+    assert marks(text) == [("建设工程施工管理", None, 72, 120),
+                           ("专业工程管理与实务", "建筑工程", 72, 120)]
+
+
+PIECES = ["报名时间", "考试时间", "成绩查询", "复核", "准考证", "证书", "合格标准", "：", "，", "。",
+          "\n", " | ", "2027年", "二〇二七年", "12月", "2月", "五月", "30日", "二十九日", "1日",
+          "（周六）", "（星期日）", "至", "—", "-", "~", "、", "9:00", "17：30", "上午9时", "起",
+          "满分120分", "72分", "建筑工程管理与实务", "科目", "专业", "〔2027〕5号", "0991-1234567"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=40),
+       published=st.one_of(st.none(), st.dates(D(2020, 1, 1), D(2030, 12, 31))))
+def test_any_text_gives_only_real_periods_each_with_its_sentence(pieces, published):
+    text = "".join(pieces)
+    reading = read_notice("关于二级建造师执业资格考试有关事项的通知", text, published)
+    for date in reading.dates:
+        assert date.stage in KINDS[:-1]
+        assert date.end is None or date.start < date.end <= date.start + dt.timedelta(366)
+        assert date.sentence in text
+    assert all(mark.sentence in text for mark in reading.pass_marks)

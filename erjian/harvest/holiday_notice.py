@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
+
+import yaml
 
 from erjian.harvest.notice_text import arabic, stated_weekday, valid_date
 from erjian.input.models import Source
@@ -33,6 +36,7 @@ class HolidayDays:
     working_weekends: tuple[dt.date, ...]
     sentence: str
     source: Source | None = None   # a later notice that set these days
+    replaces: str | None = None    # the first notice's sentence such a notice replaced
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,6 @@ _PERIOD = re.compile(rf"(?P<a>{_DATE.pattern.replace('?P<', '?P<a')})"
                      rf"(?:至(?P<b>{_DATE.pattern.replace('?P<', '?P<b')}))?"
                      r"(?P<how>放假(?:调休)?(?:1天)?[，,]?(?:与周末连休|不调休)?)"
                      r"(?:[，,]?共(?P<days>\d+)天)?")
-_WORKING = re.compile(r"((?:[^。]*?\d+日(?:[（(][^（）()]*[）)])?[、，]?)+)上班")
 
 
 def _date(year: int, y: str | None, m: str | None, d: str, month: int | None,
@@ -104,7 +107,11 @@ def holiday_days(name: str, body: str, year: int, sentence: str) -> HolidayDays:
     _check_weekday(first, g["awk"], sentence)
     last = first
     if g["b"]:
-        last = _date(int(g["ay"] or year), g["by"], g["bm"], g["bd"], first.month, sentence)
+        last = _date(first.year, g["by"], g["bm"], g["bd"], first.month, sentence)
+        if last < first and not g["by"] and (first.month, last.month) == (12, 1):
+            last = last.replace(year=last.year + 1)          # 12月31日至1月2日
+        if last < first:
+            raise UnreadableNotice(f"the days off end before they begin: {sentence}")
         _check_weekday(last, g["bwk"], sentence)
     if "与周末连休" in g["how"]:
         first, last = _weekend_joined(first)
@@ -116,11 +123,12 @@ def holiday_days(name: str, body: str, year: int, sentence: str) -> HolidayDays:
 
 def working_weekends(text: str, year: int, sentence: str) -> tuple[dt.date, ...]:
     """The days of a …（星期六）、…（星期日）上班 sentence, each checked against its weekday."""
-    found = _WORKING.search(text)
-    if found is None:
+    said = next((part for part in text.split("。")
+                 if part.endswith("上班") and not part.endswith("正常上班")), None)
+    if said is None:
         return ()
     days = []
-    for date in _DATE.finditer(found.group(1)):
+    for date in _DATE.finditer(said):
         day = _date(year, date["y"], date["m"], date["d"], days[-1].month if days else None,
                     sentence)
         _check_weekday(day, date["wk"], sentence)
@@ -185,7 +193,8 @@ def amended(base: HolidayArrangement, title: str, text: str, source: Source
     if adjusted:
         body = sentence.split("、", 1)[1]
         holidays[index] = dataclasses.replace(holiday_days(name, body, base.year, sentence),
-                                              source=source)
+                                              source=source,
+                                              replaces=holidays[index].sentence)
     else:
         to = _EXTENDED_TO.search(arabic(sentence))
         if to is None:
@@ -203,11 +212,13 @@ def amended(base: HolidayArrangement, title: str, text: str, source: Source
 # --- the YAML file ---------------------------------------------------------------------------
 
 def _quoted(text: str) -> str:
-    """A YAML scalar: plain where that is safe, else double-quoted."""
-    if re.fullmatch(r"[^\s:#\[\]{},&*!|>'\"%@`-][^:#\[\]{},]*", text) and \
-            not re.fullmatch(r"[\d.\-]+|true|false|null|yes|no|on|off|~", text, re.IGNORECASE):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML scalar: plain when it reads back as the same string, else double-quoted."""
+    try:
+        if yaml.safe_load(f"k: {text}") == {"k": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _source_lines(source: Source, indent: str) -> list[str]:
@@ -221,20 +232,56 @@ def _source_lines(source: Source, indent: str) -> list[str]:
     return lines
 
 
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec")
+
+
+def _weekend_note(holiday: HolidayDays) -> str:
+    """'(Fri 5 Apr + weekend)' after a 与周末连休 sentence, which names one day of three."""
+    if "与周末连休" not in holiday.sentence:
+        return ""
+    friday = holiday.first_day_off.weekday() == 4
+    day = holiday.first_day_off if friday else holiday.last_day_off
+    named = f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}"
+    return f"({named} + weekend)" if friday else f"({named} + the weekend before it)"
+
+
+def _unnumbered(sentence: str) -> str:
+    return re.sub(r"^[一二三四五六七八九十]+、", "", sentence)
+
+
+def _holiday_lines(holiday: HolidayDays) -> list[str]:
+    """One holiday's entry under the comments that quote the notice."""
+    sentence = _unnumbered(holiday.sentence)
+    lines = []
+    if holiday.replaces:
+        lines.append(f"  # The first notice said only \"{_unnumbered(holiday.replaces)}\" "
+                     "The change replaced it:")
+    lines.append(f"  # {sentence}{_weekend_note(holiday)}")
+    written_name = sentence.split("：", 1)[0] if "：" in sentence else holiday.name
+    if written_name != holiday.name:
+        lines.append(f"  # (the notice names it {written_name}; named in calendar order "
+                     "like the other merged years)")
+    weekends = ", ".join(d.isoformat() for d in holiday.working_weekends)
+    lines += [f"  - name: {_quoted(holiday.name)}",
+              f"    first_day_off: {holiday.first_day_off.isoformat()}",
+              f"    last_day_off: {holiday.last_day_off.isoformat()}",
+              f"    working_weekends: [{weekends}]"]
+    if holiday.source is not None:
+        lines += _source_lines(holiday.source, "    ")
+    return lines
+
+
 def calendar_yaml(arrangement: HolidayArrangement, source: Source) -> str:
     """The calendars/national/<year>.yaml text: the source block first, then each holiday
     under a comment quoting the notice's sentence (its list number dropped)."""
-    by = f"国务院办公厅 {source.published.year}年{source.published.month}月" \
-         f"{source.published.day}日" if source.published else source.title
-    lines = [f"# National holiday arrangement for {arrangement.year} ({by}).",
-             f"year: {arrangement.year}", *_source_lines(source, ""), "holidays:"]
+    by = (f"国务院办公厅 {source.published.year}年{source.published.month}月"
+          f"{source.published.day}日" if source.published else source.title)
+    lines = [f"# National holiday arrangement for {arrangement.year} ({by})."]
+    if any(h.source for h in arrangement.holidays):
+        lines.append("# Later notices that changed it are named on the entries they changed.")
+    lines += [f"year: {arrangement.year}", *_source_lines(source, ""), "holidays:"]
     for holiday in arrangement.holidays:
-        weekends = ", ".join(d.isoformat() for d in holiday.working_weekends)
-        sentence = re.sub(r"^[一二三四五六七八九十]+、", "", holiday.sentence)
-        lines += [f"  # {sentence}", f"  - name: {_quoted(holiday.name)}",
-                  f"    first_day_off: {holiday.first_day_off.isoformat()}",
-                  f"    last_day_off: {holiday.last_day_off.isoformat()}",
-                  f"    working_weekends: [{weekends}]"]
-        if holiday.source is not None:
-            lines += _source_lines(holiday.source, "    ")
+        lines += _holiday_lines(holiday)
     return "\n".join(lines) + "\n"

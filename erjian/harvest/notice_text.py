@@ -115,12 +115,16 @@ def plain_sentences(text: str) -> list[str]:
 # --- what a clause is about ------------------------------------------------------------------
 
 # The first pattern that matches a clause names its stage.
+_CERTIFICATE_WORDS = r"(?<!学历)(?<!毕业)(?<!学位)(?<!职称)证书|领证"
+# A qualification check during registration (网上报名及资格审核) is part of registration; a
+# diploma (学历证书) is not the certificate.
 _STAGE_WORDS = (
-    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|资格(?:审核|复审)"),
+    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|合格人员.{0,6}审核"),
     ("review", r"复核|复查"),
-    ("certificate", r"证书"),
+    ("certificate", _CERTIFICATE_WORDS),
     ("admit_card", r"准考证"),
     ("registration", r"报名|缴费|交费|报考"),
+    ("audit", r"资格(?:审核|复审|审查)|现场审核"),
     ("pass_marks", r"合格标准|合格分数"),
     ("release", r"成绩|查分"),
     ("exam", r"考试(?:时间|日期|定于|于|将于|安排在)|举行|开考|笔试"),
@@ -153,7 +157,7 @@ def _point(prefix: str, month: str) -> str:
 
 
 _START = re.compile(r"(?<![\d.])" + _point("a", ""))
-_LINK = r"\s*(?:至|到|～|~|—+|–|－|-)\s*"
+_LINK = r"\s*起?\s*(?:至|到|～|~|—+|–|－|-)\s*"
 _RANGE_DAY = re.compile(_LINK + _point("b", "?"))
 _RANGE_TIME = re.compile(_LINK + _TIME.format(p="t"))
 _LIST_DAY = re.compile(r"\s*、\s*" + _point("b", "?"))
@@ -178,10 +182,9 @@ def _time_of(match: re.Match, p: str) -> dt.time | None:
         minute = 30
     if match.group(f"{p}half") in ("下午", "晚上") and hour < 12:
         hour += 12
-    if hour > 24 or minute > 59:
+    if hour > 23 or minute > 59:
         return None
-    return dt.time(0, minute) if hour == 24 and minute == 0 else (
-        dt.time(hour, minute) if hour < 24 else None)
+    return dt.time(hour, minute)
 
 
 def _point_of(match: re.Match, p: str) -> _Point:
@@ -255,6 +258,8 @@ def year_of(month: int, day: int, stage: str, exam_year: int | None,
     if published is None:
         return exam_year
     guess = valid_date(exam_year, month, day) or valid_date(exam_year, month, 28)
+    if guess is None:
+        return exam_year            # no such month: the date is refused later
     if stage not in AFTER_EXAM and (guess - published).days > 300:
         return exam_year - 1
     if stage in AFTER_EXAM and (published - guess).days > 60:
@@ -273,8 +278,10 @@ def _weekday_doubt(day: dt.date, bracket: str | None) -> str | None:
 def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
            published: dt.date | None, year_hint: int | None) -> FoundDate | None:
     first, last = span.first, span.last
-    year = first.year or year_hint or year_of(first.month, first.day, stage, exam_year,
-                                              published)
+    # A year written earlier in the sentence counts only when the notice names no exam year:
+    # 考试于2027年11月6日举行，成绩于1月15日公布 puts the release in 2028.
+    year = first.year or (year_hint if exam_year is None else None) or \
+        year_of(first.month, first.day, stage, exam_year, published)
     if year is None:
         return None
     start = valid_date(year, first.month, first.day)
@@ -289,36 +296,79 @@ def _dated(span: _Span, stage: str, sentence: str, exam_year: int | None,
             end = valid_date(year + 1, month, last.day)     # 12月28日至1月8日
         if end is None or end <= start or (end - start).days > 366:
             return None
-    doubts = [d for d in (_weekday_doubt(start, first.weekday),
-                          end and last and _weekday_doubt(end, last.weekday)) if d]
+    doubts = [_weekday_doubt(start, first.weekday)]
+    if end is not None:
+        doubts.append(_weekday_doubt(end, last.weekday))
+    doubts = [d for d in doubts if d]
     return FoundDate(stage=stage, start=start, end=end, start_time=first.time,
                      end_time=last.time if last else span.end_time, sentence=sentence,
                      doubt="；".join(doubts) or None)
 
 
+_BLANKS = re.compile(r"\s+")      # one blank for many keeps the patterns' \s* linear
 _CLAUSE_END = re.compile(r"(?<=[，,])|(?<=\D[：:])")
 
 
-def dates_in(sentence: str, exam_year: int | None, published: dt.date | None
-             ) -> list[FoundDate]:
-    """The dates of one sentence whose stage the sentence names. A clause without a stage word
-    takes the stage of the clause before it (考试时间为5月29日，30日上午…)."""
-    found, stage, year_hint = [], None, None
-    for clause in _CLAUSE_END.split(arabic(sentence)):
+def dates_in(sentence: str, exam_year: int | None, published: dt.date | None,
+             stage: str | None = None, evidence: str | None = None) -> list[FoundDate]:
+    """The dates of one sentence whose stage the sentence names (or ``stage``, a table column's).
+    A clause without a stage word takes the stage of the clause before it (考试时间为5月29日，
+    30日…). ``evidence`` is the sentence to quote when ``sentence`` is one cell of it."""
+    found, year_hint = [], None
+    for clause in _CLAUSE_END.split(_BLANKS.sub(" ", arabic(sentence))):
         stage = stage_named(clause) or stage
         for span in written_spans(clause):
-            year_hint = span.first.year or year_hint
+            year_hint = (span.last and span.last.year) or span.first.year or year_hint
             if stage is None:
                 continue
-            date = _dated(span, stage, sentence, exam_year, published, year_hint)
+            date = _dated(span, stage, evidence or sentence, exam_year, published, year_hint)
             if date is not None:
                 found.append(date)
     return found
 
 
+_CELL_SPLIT = re.compile(r"\s*(?:\||\t|\s{2,})\s*")
+
+
+def cells_of(line: str) -> list[str]:
+    """A table row's cells (split by |, tabs or wide spaces); one cell for a plain sentence."""
+    return [c for c in _CELL_SPLIT.split(line.strip("| \t")) if c]
+
+
+def _column_stages(cells: list[str]) -> list[str | None] | None:
+    """The stage of each column when ``cells`` are a header such as 考试名称 | 报名时间 |
+    考试时间 (stage words, no dates), else None."""
+    if len(cells) < 2 or any(written_spans(arabic(c)) for c in cells):
+        return None
+    stages = [stage_named(c) for c in cells]
+    return stages if any(stages) else None
+
+
+def notice_dates(text: str, exam_year: int | None, published: dt.date | None
+                 ) -> list[FoundDate]:
+    """The dates of a whole notice. A table row takes its stages from the header above it; a
+    sentence or row that names only other exams (二级造价工程师 …) gives none."""
+    found, columns = [], None
+    for sentence in plain_sentences(text):
+        cells = cells_of(sentence)
+        if (header := _column_stages(cells)) is not None:
+            columns = header
+            continue
+        if columns is not None and len(cells) != len(columns):
+            columns = None
+        if _mentions_only_other_exams(sentence):
+            continue
+        if columns is None:
+            found += dates_in(sentence, exam_year, published)
+            continue
+        for cell, stage in zip(cells, columns):
+            found += dates_in(cell, exam_year, published, stage, evidence=sentence)
+    return found
+
+
 # --- what the notice is ----------------------------------------------------------------------
 
-_ERJIAN = re.compile(r"二级建造师|二级注册建造师|二建")
+_ERJIAN = re.compile(r"二级建造师|二级注册建造师|(?<!第)二建(?![设筑])")
 _OTHER_EXAMS = re.compile(r"一级建造师|造价工程师|监理工程师|消防工程师|安全工程师|建筑师|"
                           r"结构工程师|咨询工程师|经济师|会计|护士|教师|社会工作者|"
                           r"公务员|事业单位")
@@ -347,12 +397,13 @@ def exam_year_of(title: str, text: str) -> int | None:
 
 _KIND_WORDS = (
     ("review", r"复核|复查"),
-    ("audit", r"资格(?:审核|复审|审查)|考后审核"),
-    ("certificate", r"证书"),
+    ("audit", r"考后(?:资格)?(?:审核|复审|审查)|合格人员.{0,6}审核"),
+    ("certificate", _CERTIFICATE_WORDS),
     ("admit_card", r"准考证"),
     ("release", r"成绩"),
     ("pass_marks", r"合格标准|合格分数"),
     ("registration", r"报名|考务|有关事项|考试安排|考试.{0,4}通知"),
+    ("audit", r"资格(?:审核|复审|审查)"),
     ("exam", r"考前|考试温馨提示|考场|考试时间"),
 )
 
@@ -378,22 +429,20 @@ def read_notice(title: str, text: str, published: dt.date | None) -> NoticeReadi
     if not about_erjian(title, text):
         return NoticeReading(False, "other", exam_year_of(title, text), (), ())
     exam_year = exam_year_of(title, text)
-    dates = [d for sentence in plain_sentences(text)
-             if not _mentions_only_other_exams(sentence)
-             for d in dates_in(sentence, exam_year, published)]
+    dates = notice_dates(text, exam_year, published)
     return NoticeReading(True, kind_of(title, dates), exam_year, tuple(dates),
                          tuple(pass_marks_in(text)))
 
 
 # --- pass marks ------------------------------------------------------------------------------
 
-_CELL_SPLIT = re.compile(r"\s*(?:\||\t|\s{2,})\s*")
 _SCORE = r"(\d{1,3}(?:\.5)?)"
 _SCORE_AND_FULL = re.compile(rf"^{_SCORE}\s*分?\s*(?:[（(]\s*(?:满分)?\s*(\d{{2,3}})\s*分?\s*[）)])?$")
-_SENTENCE_MARK = re.compile(rf"满分\s*(?:为)?\s*(\d{{2,3}})\s*分[，,、；;\s]*"
-                            rf"(?:合格(?:标准|分数线?)\s*(?:为)?\s*){_SCORE}\s*分"
-                            rf"|合格(?:标准|分数线?)\s*(?:为)?\s*{_SCORE}\s*分\s*"
-                            rf"[（(]\s*满分\s*(?:为)?\s*(\d{{2,3}})\s*分\s*[）)]")
+_IS = r"\s*[均为是：:]*\s*"
+_SENTENCE_MARK = re.compile(rf"满分{_IS}(\d{{2,3}})\s*分[，,、；;\s]*"
+                            rf"合格(?:标准|分数线?){_IS}{_SCORE}\s*分"
+                            rf"|合格(?:标准|分数线?){_IS}{_SCORE}\s*分\s*"
+                            rf"[（(]\s*满分{_IS}(\d{{2,3}})\s*分\s*[）)]")
 _SUBJECT = re.compile(r"(建设工程施工管理|建设工程法规及相关知识|"
                       r"(?:" + "|".join(SPECIALTIES) + r")(?:管理与实务|实务)|[^\s，。：:、|]{2,12}"
                       r"(?:管理与实务|施工管理|相关知识))")
@@ -412,18 +461,23 @@ def specialty_of_subject(subject: str) -> str | None:
 def pass_marks_in(text: str) -> list[PassMark]:
     """The pass marks of a 合格标准 table (one row a line, cells split by |, tabs or wide spaces,
     under a header naming 科目/专业 and 合格标准) or of sentences such as
-    建筑工程管理与实务：满分120分，合格标准72分. Only numbers the notice gives."""
+    建筑工程管理与实务：满分120分，合格标准72分. Only numbers the notice gives. A row short of
+    cells continues the row above it (a cell spanning rows is written once, on the left)."""
     marks: list[PassMark] = []
     header: list[str] | None = None
+    above: list[str] = []
     for line, original in zip(plain_sentences(arabic(text)), plain_sentences(text)):
-        cells = [c for c in _CELL_SPLIT.split(line.strip("| ")) if c]
+        cells = cells_of(line)
         if _is_header(cells):
-            header = cells
+            header, above = cells, []
             continue
+        if header and len(above) == len(header) and 2 <= len(cells) < len(header):
+            cells = above[:len(header) - len(cells)] + cells
         if header and len(cells) == len(header):
             row = _table_row(header, cells, original)
             if row:
                 marks += row
+                above = cells
                 continue
         marks += _sentence_marks(line, original)
     return marks
@@ -438,6 +492,12 @@ def _is_header(cells: list[str]) -> bool:
         any("合格" in c for c in cells) or any(_SUBJECT.fullmatch(c) for c in cells))
 
 
+def _full_marks(cell: str) -> str | None:
+    """'120' from a 满分 cell such as 120 or 120分; None when it says something else."""
+    found = re.fullmatch(r"(\d{2,3})\s*分?", cell)
+    return found.group(1) if found else None
+
+
 def _table_row(header: list[str], cells: list[str], original: str) -> list[PassMark] | None:
     """One data row under ``header``: either 专业 | 科目 | 满分 | 合格标准 columns, or one column
     per subject (专业 | 建设工程施工管理 | … with a score in each)."""
@@ -450,8 +510,7 @@ def _table_row(header: list[str], cells: list[str], original: str) -> list[PassM
         found = _SCORE_AND_FULL.match(columns[mark_column])
         if not found:
             return None
-        full = found.group(2) or (columns.get(full_column) if full_column else None)
-        full = full if full and full.isdigit() else None
+        full = found.group(2) or _full_marks(columns.get(full_column, ""))
         return [PassMark(subject, specialty if specialty in SPECIALTIES
                          else specialty_of_subject(subject), _score(found.group(1)),
                          int(full) if full else None, original)]
@@ -470,11 +529,12 @@ def _table_row(header: list[str], cells: list[str], original: str) -> list[PassM
 
 
 def _sentence_marks(line: str, original: str) -> list[PassMark]:
+    """Each subject named before a 满分…合格标准… phrase gets its numbers (建设工程施工管理、
+    建设工程法规及相关知识科目：满分100分，合格标准均为60分 gives both)."""
     found = _SENTENCE_MARK.search(line)
-    subject = _SUBJECT.search(line[:found.start()]) if found else None
-    if not found or not subject:
+    if not found:
         return []
     full, score = (found.group(1), found.group(2)) if found.group(1) else \
         (found.group(4), found.group(3))
-    return [PassMark(subject.group(1), specialty_of_subject(subject.group(1)), _score(score),
-                     int(full), original)]
+    return [PassMark(subject, specialty_of_subject(subject), _score(score), int(full), original)
+            for subject in _SUBJECT.findall(line[:found.start()])]
