@@ -252,6 +252,9 @@ def test_notices_about_other_exams_propose_nothing(harvested):
 def test_robots_txt_is_obeyed_and_its_crawl_delay_honoured(harvested):
     paths = [entry[1] for entry in harvested["log"] if entry[0] == "rsks.test.gov.cn"]
     assert "/private/2027-neibu.html" not in paths
+    assert "/kszx/2027-ejjzs-baomingbiao.pdf" not in paths   # Disallow: /*.pdf$ (a wildcard)
+    refused = harvested["report"].split("## Refused", 1)[1].split("\n## ", 1)[0]
+    assert "2027-neibu.html" in refused and "baomingbiao.pdf" in refused
     assert paths.count("/robots.txt") == 1 and paths[0] == "/robots.txt"
     assert any(0.5 < pause <= 1.0 for pause in harvested["pauses"])   # Crawl-delay: 1
     assert "robots.txt disallows" in harvested["report"]

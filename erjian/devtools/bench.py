@@ -185,7 +185,7 @@ HARVEST_SITE = REPOSITORY / "tests" / "fixtures" / "harvest_sites" / "rsks.test.
 
 def harvest_server(ca_bundle: Path, hosts: list[str]):
     """An HTTPS server on 127.0.0.1 serving the fixture province site under every name of
-    ``hosts`` (ETags and 304s as a real site; a robots.txt without Crawl-delay); the CA
+    ``hosts`` (ETags and 304s as a real site; its robots.txt without Crawl-delay); the CA
     bundle that trusts it is written to ``ca_bundle``."""
     import hashlib
     import http.server
@@ -198,8 +198,10 @@ def harvest_server(ca_bundle: Path, hosts: list[str]):
         def do_GET(self):  # noqa: N802 - http.server's name
             path = self.path.split("?", 1)[0]
             file = HARVEST_SITE / path.lstrip("/")
-            body = (b"User-agent: *\nDisallow: /private/\n" if path == "/robots.txt" else
-                    file.read_bytes() if file.is_file() else None)
+            body = file.read_bytes() if file.is_file() else None
+            if path == "/robots.txt":   # the fixture's rules, without its Crawl-delay
+                body = b"".join(line for line in body.splitlines(True)
+                                if not line.lower().startswith(b"crawl-delay"))
             tag = body is not None and '"%s"' % hashlib.sha1(body).hexdigest()[:16]
             code = 404 if body is None else 304 if self.headers.get("If-None-Match") == tag \
                 else 200
