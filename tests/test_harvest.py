@@ -501,3 +501,25 @@ def test_a_confirmed_stage_is_left_and_an_unconfirmed_one_replaced(tmp_path):
     assert (exam["audit"]["first"], exam["audit"]["last"]) == (dt.date(2026, 9, 7),
                                                                 dt.date(2026, 9, 11))
     assert exam["audit"]["evidence"] == "audit的句子。" and exam["audit"]["confirmed"] is False
+
+
+def test_the_command_fetches_under_the_same_rules(network, tmp_path, monkeypatch):
+    """`build.py harvest` end to end: the CA bundle from SSL_CERT_FILE, the fixture host
+    connected through ERJIAN_VERIFY_RESOLVE and opened with --allow-address."""
+    root = copy_site(tmp_path / "site")
+    for province in ("anhui", "shanghai", "xinjiang"):
+        _edit_yaml(root / "regions" / province / "province.yaml",
+                   lambda data: data["authorities"][0].pop("notices", None))
+    _edit_yaml(root / "regions" / "guangdong" / "province.yaml",
+               lambda data: data["authorities"][0].__setitem__("notices", WATCH["guangdong"]))
+    _edit_yaml(root / "calendars" / "national" / "layer.yaml", lambda data: data.pop("search"))
+    monkeypatch.setenv("SSL_CERT_FILE", network["bundle"])
+    monkeypatch.setenv("ERJIAN_VERIFY_RESOLVE", f"gbk.test.gov.cn=127.0.0.1:{network['port']}")
+    args = ("--root", str(root), "harvest", "--state", str(tmp_path / "s"), "--delay", "0",
+            "--today", TODAY.isoformat())
+    code, out, err = run_cli(*args)   # 127.0.0.1 is no public address: never opened
+    assert code == 0, err
+    assert "1 sources: 0 read" in out and "blocked address" in out.split("## Failed", 1)[1]
+    code, out, err = run_cli(*args, "--allow-address", "127.0.0.1")
+    assert code == 0, err
+    assert "1 sources: 1 read" in out and "2027 exam: 2027-05-29 – 2027-05-30" in out
