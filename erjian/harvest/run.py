@@ -142,8 +142,12 @@ def save_state(folder: Path, validators: dict, seen: dict) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 def run(root: Path, state: Path, today: dt.date, *, settings: Settings | None = None,
-        network: dict | None = None, delay: float | None = None, from_file: Path | None = None, url: str | None = None,
-        province: str | None = None, out=None, sleep=None) -> int:
+        network: dict | None = None, delay: float | None = None,
+        from_file: Path | None = None, url: str | None = None, province: str | None = None,
+        out=None, sleep=None) -> int:
+    """The harvest command: 0, CONFLICT_EXIT when a notice disagrees with a confirmed fact,
+    1 when the input has errors. ``settings`` (tests) or ``network`` (timeout, resolve,
+    allow_addresses) set the fetching; ``sleep`` replaces time.sleep for the pauses."""
     from erjian.input.validate import read_site
 
     out = out or sys.stdout
