@@ -54,7 +54,6 @@ class Tally:
 
     requests: int = 0
     bytes: int = 0
-    not_modified: int = 0
 
 
 @dataclass
@@ -91,7 +90,6 @@ class PoliteFetcher:
         page = result
         size = len(page.body)
         if page.status == 304 and headers:
-            self.tally.not_modified += 1
             return Answer(url, "unchanged", page.final_url, status=304)
         if page.status in BLOCKED_CODES:
             return Answer(url, "blocked", page.final_url, status=page.status, size=size,
