@@ -92,12 +92,33 @@ SOURCE = Schema("source", {
 
 
 @dataclass(frozen=True)
+class NoticePage:
+    """A page listing an authority's notices, watched by ``python build.py harvest``."""
+
+    url: str
+    list_selector: Optional[str] = None
+    body_selector: Optional[str] = None
+
+
+NOTICE_PAGE = Schema("notice page", {
+    "url": Url("Address of the list of notices (or the home page where they are listed).",
+               required=True, policy=False),  # official: harvest applies the stricter policy
+    "list_selector": Text("CSS selector of the notice links on the list page, where the "
+                          "default (every link whose text names the exam) does not fit.",
+                          max_length=200),
+    "body_selector": Text("CSS selector of a notice's text on its own page, where the "
+                          "default (the whole page) does not fit.", max_length=200),
+}, build=lambda v: NoticePage(**v), help="A list of notices to watch.")
+
+
+@dataclass(frozen=True)
 class Authority:
     name: str
     url: str
     role: str
     verified: Optional[dt.date] = None
     note: Optional[str] = None
+    notices: tuple = ()
 
 
 AUTHORITY = Schema("authority", {
@@ -108,7 +129,10 @@ AUTHORITY = Schema("authority", {
     "verified": Date("Date an editor last opened the link and checked it is the official site. "
                      "Leave out if nobody has; the page then says the link is unverified."),
     "note": Text("Short note shown under the link.", multiline=True),
-}, build=lambda v: Authority(**v), help="An official place to look.")
+    "notices": ListOf(Record(NOTICE_PAGE), "Pages listing the body's notices, watched by "
+                      "`python build.py harvest`.", default=list),
+}, build=lambda v: Authority(**{**v, "notices": tuple(v["notices"])}),
+   help="An official place to look.")
 
 
 @dataclass(frozen=True)
@@ -152,6 +176,7 @@ class StageDates:
     confirmed: bool = False
     source: Optional[Source] = None
     note: Optional[str] = None
+    evidence: Optional[str] = None
 
 
 def _check_stage(values, ctx: Context, data):
@@ -178,6 +203,9 @@ STAGE = Schema("stage", {
     "confirmed": Boolean("True once an official notice gives these dates (then 'source' is "
                          "required); pages label an unconfirmed date as such.", default=False),
     "source": Record(SOURCE, "The official notice that gives the dates."),
+    "evidence": Text("The notice's sentence the dates were read from (written by `python "
+                     "build.py harvest`; for the reviewer, not shown on pages).",
+                     multiline=True),
     "note": Text("Short note shown with the stage, e.g. the pass marks themselves or where "
                  "the audit takes place.", multiline=True),
 }, build=lambda v: StageDates(**{**v, "last": v["last"] or v["first"]}),
@@ -192,6 +220,7 @@ class Exam:
     confirmed: bool = False
     source: Optional[Source] = None
     note: Optional[str] = None
+    evidence: Optional[str] = None
     registration: Optional[StageDates] = None
     admit_card: Optional[StageDates] = None
     pass_marks: Optional[StageDates] = None
@@ -265,6 +294,9 @@ EXAM = Schema("exam", {
                          "'source' is required); pages label an unconfirmed exam as such.",
                          default=False),
     "source": Record(SOURCE, "The notice that sets the days."),
+    "evidence": Text("The notice's sentence the days were read from (written by `python "
+                     "build.py harvest`; for the reviewer, not shown on pages).",
+                     multiline=True),
     "note": Text("Short note shown with the exam.", multiline=True),
     **{key: Record(STAGE, f"{STAGES[key].name}: dates as an official notice gives them. "
                    f"Unrecorded, pages give the usual timing ({STAGES[key].usual}), labelled.")
@@ -687,6 +719,29 @@ ISLAMIC_RULE = Schema("projection rule", {
 
 
 @dataclass(frozen=True)
+class NoticeSearch:
+    """Where the body that sets a layer's arrangements lists them (a search of its library)."""
+
+    url: str
+    query: str
+    list_selector: Optional[str] = None
+    body_selector: Optional[str] = None
+
+
+NOTICE_SEARCH = Schema("notice search", {
+    "url": Url("Address of the search, up to the query (the query is appended, encoded).",
+               required=True, policy=False),  # official: harvest checks the link policy
+    "query": Text("Words searched for, e.g. 部分节假日安排的通知.", required=True,
+                  max_length=60),
+    "list_selector": Text("CSS selector of the result links, where the default (every link "
+                          "whose text contains the query's first words) does not fit.",
+                          max_length=200),
+    "body_selector": Text("CSS selector of a notice's text on its own page.", max_length=200),
+}, build=lambda v: NoticeSearch(**v), help="Where `python build.py harvest` looks for a "
+   "layer's new arrangements.")
+
+
+@dataclass(frozen=True)
 class Layer:
     slug: str
     name: str
@@ -694,6 +749,7 @@ class Layer:
     rules: tuple
     source: Optional[Source]
     file: str = ""
+    search: Optional[NoticeSearch] = None
 
 
 LAYER = Schema("calendar layer", {
@@ -705,6 +761,8 @@ LAYER = Schema("calendar layer", {
     "rules": ListOf(Record(ISLAMIC_RULE), "For 'islamic' projection: the holidays.",
                     default=list),
     "source": Record(SOURCE, "The rule that defines the holidays."),
+    "search": Record(NOTICE_SEARCH, "Where `python build.py harvest` looks for the next "
+                     "year's arrangement."),
 }, help="A calendar layer: calendars/<layer>/layer.yaml.")
 
 

@@ -31,7 +31,8 @@ def _line(root: Path, file: str, *path) -> int | None:
 @dataclass(frozen=True)
 class Finding:
     """One problem with what it is about: ``kind`` names the check (``unverified-link``,
-    ``unsourced-exam``, ``unsourced-stage``, ``no-specialties``, ``projected-year``, ``input`` for the loader's
+    ``unsourced-exam``, ``unsourced-stage``, ``unwatched``, ``no-specialties``,
+    ``projected-year``, ``input`` for the loader's
     warnings, ``error`` for errors); ``subject`` identifies the thing checked."""
 
     problem: Problem
@@ -101,6 +102,17 @@ def unsourced_stages(root: Path, owners):
                                 f"{exam.year} {exam.sitting} {key}")
 
 
+def unwatched_bodies(root: Path, province):
+    """A province whose authorities name no notice page: `harvest` watches nothing there.
+    A warning for now (the baseline may hold it) until every exam body's pages are recorded."""
+    if not any(authority.notices for authority in province.authorities):
+        yield _warn(province.file, _line(root, province.file, "authorities"), "authorities",
+                    f"nothing to watch for {province.name}: no authority lists 'notices'",
+                    "add 'notices: [{url: <the personnel-exam site's notice list or home "
+                    "page>}]' to the authority that publishes the exam notices",
+                    "unwatched", province.slug)
+
+
 def regions_without_specialties(root: Path, regions):
     for region in regions:
         if not region.specialties:
@@ -131,7 +143,8 @@ def province_findings(site, province, views, today: dt.date) -> list[Finding]:
     regions = [v.region for v in views]
     owners = [province, *regions]
     return [*stale_links(root, owners, today), *unsourced_exams(root, owners),
-            *unsourced_stages(root, owners), *regions_without_specialties(root, regions), *projected_years(views)]
+            *unsourced_stages(root, owners), *unwatched_bodies(root, province),
+            *regions_without_specialties(root, regions), *projected_years(views)]
 
 
 def province_warnings(site, province, views, today: dt.date) -> list[Problem]:
