@@ -151,11 +151,11 @@ class ProvincePages:
                                       post_exam_audit=region.post_exam_audit,
                                       timeline_svg=_timeline_svg(cycle, self.today)))
         channels = self._fragment(("channels", id(region.authorities), region.local_office,
-                                   province.slug),
+                                   province.slug, region.exam_bodies),
                                   lambda: renderer.page(
                                       "_channels.html", authorities=region.authorities,
                                       local_office=region.local_office, province=province,
-                                      today=self.today))
+                                      exam_bodies=region.exam_bodies, today=self.today))
         sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
         group = parent.region.key if parent else f"{province.slug}:top"
         return renderer.page(
