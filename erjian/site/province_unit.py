@@ -292,4 +292,5 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
         "scores_site": scores_sites[0].name if scores_sites else None,
         "local_office": region.local_office.name if region.local_office else None,
         "local_office_phone": region.local_office.phone if region.local_office else None,
+        "exam_bodies": tuple(body.name for body in region.exam_bodies),
     }
