@@ -165,6 +165,18 @@ def test_bingtuan_city_pages_list_both_bodies_and_assert_neither(xinjiang_built,
         assert "统一安排" not in text and "成绩只在" not in text
 
 
+def test_xinjiang_page_names_the_bingtuan_cities_and_both_bodies(xinjiang_built):
+    page = xinjiang_built / "xinjiang" / "index.html"
+    text = _text(page)
+    sentence = text[:text.index("的考生可能参加新疆维吾尔自治区组织的考试")]
+    assert sorted(sentence.rsplit("\n", 1)[-1].split("、")) == sorted(
+        ["石河子市", "阿拉尔市", "图木舒克市", "五家渠市", "北屯市", "铁门关市", "双河市",
+         "可克达拉市", "昆玉市", "胡杨河市", "新星市", "白杨市"])
+    assert "本站还没有找到并核对说明这一划分的官方文件" in text
+    html = page.read_text(encoding="utf-8")
+    assert 'href="https://rsj.xjbt.gov.cn/"' in html and 'href="https://rst.xinjiang.gov.cn/"' in html
+
+
 def test_other_xinjiang_pages_keep_the_regions_arrangement(xinjiang_built):
     guide = xinjiang_built / "xinjiang" / "tacheng" / "jianzhu" / "index.html"
     text = _text(guide)
