@@ -1,7 +1,8 @@
 """``python build.py verify-links [--write]``: open every official link and say what it gives.
 
 Every ``authorities[].url`` and ``local_office.url`` of the province and region files (and
-``exam_bodies[].authorities[].url`` of the province files) is requested (GET, TLS verified with the standard trust store, which honours ``SSL_CERT_FILE``),
+``exam_bodies[].authorities[].url`` of the province files) is requested (GET, TLS verified
+with the standard trust store, which honours ``SSL_CERT_FILE``),
 a few at a time, through ``fetch``: the one function for anything that fetches, with every
 rule of the network. Only public addresses are opened (the name's addresses are checked
 before connecting and the connected peer again after); one deadline bounds name lookup,
