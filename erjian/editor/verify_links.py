@@ -1,7 +1,8 @@
 """``python build.py verify-links [--write]``: open every official link and say what it gives.
 
-Every ``authorities[].url`` and ``local_office.url`` of the province and region files is
-requested (GET, TLS verified with the standard trust store, which honours ``SSL_CERT_FILE``),
+Every ``authorities[].url`` and ``local_office.url`` of the province and region files (and
+``exam_bodies[].authorities[].url`` of the province files) is requested (GET, TLS verified
+with the standard trust store, which honours ``SSL_CERT_FILE``),
 a few at a time, through ``fetch``: the one function for anything that fetches, with every
 rule of the network. Only public addresses are opened (the name's addresses are checked
 before connecting and the connected peer again after); one deadline bounds name lookup,
@@ -17,7 +18,8 @@ the line and column; the edit is checked by parsing the file again). The edit st
 file as it is when written and is put in place only if nobody saved meanwhile (else it is
 redone on the new content); read-only files are left alone, the file's permissions kept, and
 no temporary file is left behind. ``local_office`` has no ``verified`` field, so its link is
-checked but nothing is recorded.
+checked but nothing is recorded; an exam body's links are checked and their ``verified`` is
+set by hand.
 
 Only for tests: ``ERJIAN_VERIFY_RESOLVE=host=address:port[,host=address:port]`` connects to
 ``address:port`` for ``host`` while still sending ``host`` as TLS server name and checking the
@@ -73,6 +75,7 @@ class Link:
     url: str
     name: str
     index: int | None    # position in 'authorities'; None for local_office (no 'verified')
+                         # and an exam body's (its 'verified' set by hand)
 
     @property
     def where(self) -> str:
@@ -95,6 +98,10 @@ def official_links(site) -> list[Link]:
     links = []
     for province in site.provinces.values():
         links += owner_links(root, province.file, province.authorities, province.local_office)
+        links += [Link(province.file, line_in_file(root / province.file, "exam_bodies", i,
+                                                   "authorities", j, "url"), a.url, a.name, None)
+                  for i, body in enumerate(province.exam_bodies)
+                  for j, a in enumerate(body.authorities)]
     for region in site.regions:
         if "authorities" in region.overrides or "local_office" in region.overrides:
             links += owner_links(root, region.file, region.overrides.get("authorities"),

@@ -81,13 +81,21 @@ class Source:
     document: Optional[str] = None
     published: Optional[dt.date] = None
     url: Optional[str] = None
+    kind: Optional[str] = None
 
+
+SOURCE_KINDS = {
+    "publication": "the issuer's own publication",
+    "report": "a news report or reprint of it, not the issuer's own text (pages say 据报道)",
+}
 
 SOURCE = Schema("source", {
     "title": Text("Title of the notice or page the fact comes from.", required=True),
     "document": Text("Document number, e.g. 国办发明电〔2025〕7号."),
     "published": Date("Date the source was issued."),
     "url": Url("Address of the source."),
+    "kind": Choice(SOURCE_KINDS, "What the source is; 'report' when the issuer's own "
+                   "publication was not seen. Pages label a report as such."),
 }, build=lambda v: Source(**v), help="Where a fact comes from.")
 
 
@@ -133,6 +141,38 @@ AUTHORITY = Schema("authority", {
                       "`python build.py harvest`.", default=list),
 }, build=lambda v: Authority(**{**v, "notices": tuple(v["notices"])}),
    help="An official place to look.")
+
+
+@dataclass(frozen=True)
+class ExamBody:
+    """A body other than the province that may run the exam for some of its regions (the
+    新疆生产建设兵团 in Xinjiang). Until ``source`` settles who sits which exam, the pages of
+    those regions list both bodies' places and assert neither arrangement."""
+
+    slug: str
+    name: str
+    regions: tuple
+    depends_on: str
+    authorities: tuple = ()
+    source: Optional[Source] = None
+
+
+EXAM_BODY = Schema("exam body", {
+    "slug": Slug("Identifier of the body within its province, e.g. bingtuan.", required=True),
+    "name": Text("Official name, e.g. 新疆生产建设兵团.", required=True, max_length=40),
+    "regions": ListOf(Slug(), "Slugs (page addresses) of the province's regions whose "
+                      "candidates may sit this body's exam instead of the province's.",
+                      required=True, min_items=1, unique=True),
+    "depends_on": Text("One sentence, shown on those regions' pages: what decides which exam "
+                       "a candidate sits, as far as known, e.g. 取决于工作单位属于兵团还是地方.",
+                       required=True, max_length=200),
+    "authorities": ListOf(Record(AUTHORITY), "The body's official places, most important "
+                          "first; checked like a province's.", default=list),
+    "source": Record(SOURCE, "The official document that says who sits which exam. Leave out "
+                     "while none has been checked: the pages then say so."),
+}, build=lambda v: ExamBody(**{**v, "regions": tuple(v["regions"]),
+                               "authorities": tuple(v["authorities"])}),
+   help="Another body that may run the exam for some of the province's regions.")
 
 
 @dataclass(frozen=True)
@@ -405,6 +445,7 @@ class Province:
     note: Optional[str] = None
     file: str = ""
     code: Optional[str] = None
+    exam_bodies: tuple = ()
 
 
 CODE_HINT = "six digits, as in GB/T 2260, e.g. '654200'"
@@ -417,6 +458,9 @@ PROVINCE = Schema("province", {
                        max_length=10),
     "slug": Slug("URL segment; defaults to the folder name."),
     **_inheritable_fields(),
+    "exam_bodies": ListOf(Record(EXAM_BODY), "Other bodies that may run the exam for some of "
+                          "the province's regions; their pages list both bodies' places.",
+                          default=list),
 }, help="A province-level division: regions/<slug>/province.yaml.")
 
 

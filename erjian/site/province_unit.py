@@ -170,11 +170,11 @@ class ProvincePages:
                                       post_exam_audit=region.post_exam_audit,
                                       timeline_svg=_timeline_svg(cycle, self.today)))
         channels = self._fragment(("channels", id(region.authorities), region.local_office,
-                                   province.slug),
+                                   province.slug, region.exam_bodies),
                                   lambda: renderer.page(
                                       "_channels.html", authorities=region.authorities,
                                       local_office=region.local_office, province=province,
-                                      today=self.today))
+                                      exam_bodies=region.exam_bodies, today=self.today))
         sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
         group = parent.region.key if parent else f"{province.slug}:top"
         return renderer.page(
@@ -317,4 +317,5 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
         "scores_site": scores_sites[0].name if scores_sites else None,
         "local_office": region.local_office.name if region.local_office else None,
         "local_office_phone": region.local_office.phone if region.local_office else None,
+        "exam_bodies": tuple(body.name for body in region.exam_bodies),
     }

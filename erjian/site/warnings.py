@@ -60,17 +60,27 @@ def generic(problem: Problem) -> Finding:
 
 def stale_links(root: Path, owners, today: dt.date):
     for owner in owners:
-        if not sets_own(owner, "authorities"):
+        if sets_own(owner, "authorities"):
+            yield from _stale(root, owner.file, owner.authorities, today, ("authorities",))
+        # a province's own field, which its regions only point to
+        for i, body in enumerate(owner.exam_bodies if sets_own(owner, "exam_bodies") else ()):
+            yield from _stale(root, owner.file, body.authorities, today,
+                              ("exam_bodies", i, "authorities"))
+
+
+def _stale(root: Path, file: str, authorities, today: dt.date, path: tuple):
+    """The authorities never verified or verified too long ago; ``path`` leads to the list."""
+    where = "".join(f"[{step + 1}]" if isinstance(step, int) else f".{step}"
+                    for step in path).lstrip(".")
+    for index, authority in enumerate(authorities):
+        if authority.verified and (today - authority.verified).days <= STALE_AFTER_DAYS:
             continue
-        for index, authority in enumerate(owner.authorities):
-            if authority.verified and (today - authority.verified).days <= STALE_AFTER_DAYS:
-                continue
-            age = ("has never been verified" if authority.verified is None else
-                   f"was last verified {(today - authority.verified).days} days ago")
-            yield _warn(owner.file, _line(root, owner.file, "authorities", index),
-                        f"authorities[{index + 1}].verified", f"link to {authority.name} {age}",
-                        "open it, check it is the official site, and set 'verified' to "
-                        "today's date", "unverified-link", authority.url)
+        age = ("has never been verified" if authority.verified is None else
+               f"was last verified {(today - authority.verified).days} days ago")
+        yield _warn(file, _line(root, file, *path, index), f"{where}[{index + 1}].verified",
+                    f"link to {authority.name} {age}",
+                    "open it, check it is the official site, and set 'verified' to "
+                    "today's date", "unverified-link", authority.url)
 
 
 def unsourced_exams(root: Path, owners):
