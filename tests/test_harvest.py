@@ -161,10 +161,18 @@ def fixture_site(dest: Path) -> Path:
         _edit_yaml(root / "regions" / province / "province.yaml",
                    lambda data, pages=pages: data["authorities"][0].__setitem__("notices",
                                                                                 pages))
+    _edit_yaml(root / "regions" / "xinjiang" / "province.yaml", _unwatch_exam_bodies)
     _edit_yaml(root / "calendars" / "national" / "layer.yaml",
                lambda data: data["search"].__setitem__(
                    "url", "https://sousuo.test.gov.cn/search.html?q="))
     return root
+
+
+def _unwatch_exam_bodies(data) -> None:
+    """The 兵团's real site is not served here (tests/test_exam_body_watch.py covers it)."""
+    for body in data.get("exam_bodies", []):
+        for authority in body["authorities"]:
+            authority.pop("notices", None)
 
 
 def harvest(root: Path, state: Path, network, **kw):
@@ -510,6 +518,7 @@ def test_the_command_fetches_under_the_same_rules(network, tmp_path, monkeypatch
     for province in ("anhui", "shanghai", "xinjiang"):
         _edit_yaml(root / "regions" / province / "province.yaml",
                    lambda data: data["authorities"][0].pop("notices", None))
+    _edit_yaml(root / "regions" / "xinjiang" / "province.yaml", _unwatch_exam_bodies)
     _edit_yaml(root / "regions" / "guangdong" / "province.yaml",
                lambda data: data["authorities"][0].__setitem__("notices", WATCH["guangdong"]))
     _edit_yaml(root / "calendars" / "national" / "layer.yaml", lambda data: data.pop("search"))

@@ -91,6 +91,17 @@ def _shown(first: dt.date, last: dt.date) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()} – {last.isoformat()}"
 
 
+def report_body_dates(file: str, name: str, reading, title: str, url: str,
+                      proposals: Proposals) -> None:
+    """An exam body's notice (the 兵团's): the data records no dates for such bodies (its
+    regions follow the province's window until a source settles who sits which exam), so
+    each date goes to the report for an editor, never into the province's exams."""
+    for found in reading.dates:
+        proposals.add("unplaced", file, f"{name}: {STAGES[found.stage].name} "
+                      f"{_shown(*_span(found))}; an exam body's dates are not recorded in the "
+                      "data: read the notice and decide by hand", found.sentence, title, url)
+
+
 def propose_exam_dates(root: Path, file: str, reading, title: str, url: str,
                        published: dt.date | None, proposals: Proposals) -> None:
     """Each dated stage of ``reading`` (a NoticeReading) proposed in ``file``'s exams."""

@@ -95,6 +95,9 @@ class Harvest:
         reading = read_notice(title, text, published)
         if not reading.about_erjian:
             return
+        if watched.body is not None:
+            return propose.report_body_dates(watched.file,
+                                             watched.name, reading, title, url, self.proposals)
         province = self.site.provinces[watched.province]
         propose.propose_exam_dates(self.root, province.file, reading, title, url, published,
                                    self.proposals)
@@ -220,27 +223,38 @@ def _read_file(harvest: Harvest, path: Path, url: str | None, province: str | No
         if problem:
             raise UserError(f"--url {url}: {problem}", "give the notice's address on the "
                             "official site it was saved from")
-    slug = province or _province_of(harvest.site, url)
+    owner, exam_body = _owner_of(harvest.site, url)
+    slug = province or owner
     if slug is None and HOLIDAY_WORDS not in title:
         raise UserError(f"--from-file {path}: which province's notice is it?",
                         "add --province <slug>, or --url with the address of the notice on "
                         "a site the province's authorities list")
     if slug is not None and slug not in harvest.site.provinces:
         raise UserError(f"--province {slug}: no such province", "give a folder of regions/")
-    watched = Watched(url or path.resolve().as_uri(), path.as_posix(), slug, None, path.name)
+    exam_body = exam_body if slug == owner else None
+    bodies = {b.slug: b.name for b in harvest.site.provinces[slug].exam_bodies} if slug else {}
+    watched = Watched(url or path.resolve().as_uri(), path.as_posix(), slug, None,
+                      bodies.get(exam_body, path.name), body=exam_body)
     harvest.read(watched, title, body, watched.url, None)
 
 
-def _province_of(site, url: str | None) -> str | None:
-    """The province whose authority (or notice list) is on ``url``'s host."""
+def _owner_of(site, url: str | None) -> tuple[str | None, str | None]:
+    """(province slug, exam body slug or None) of the authority whose site (or notice list)
+    is on ``url``'s host; (None, None) when no authority's is."""
     host = urlsplit(url or "").hostname
     for province in site.provinces.values():
-        for authority in province.authorities:
-            hosts = {urlsplit(authority.url).hostname,
-                     *(urlsplit(page.url).hostname for page in authority.notices)}
-            if host and host in hosts:
-                return province.slug
-    return None
+        owners = [(None, province.authorities)]
+        owners += [(body.slug, body.authorities) for body in province.exam_bodies]
+        for body, authorities in owners:
+            if host and host in _hosts(authorities):
+                return province.slug, body
+    return None, None
+
+
+def _hosts(authorities) -> set:
+    return {host for authority in authorities
+            for host in (urlsplit(authority.url).hostname,
+                         *(urlsplit(page.url).hostname for page in authority.notices))}
 
 
 def command(root: Path, args) -> int:

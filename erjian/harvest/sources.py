@@ -28,6 +28,7 @@ class Watched:
     list_selector: str | None = None
     body_selector: str | None = None
     words: tuple = EXAM_WORDS   # the default selector keeps links whose text has one
+    body: str | None = None    # an exam body's slug (the 兵团): its dates go to the report only
 
 
 def watched_pages(site) -> list[Watched]:
@@ -38,6 +39,10 @@ def watched_pages(site) -> list[Watched]:
             pages += [Watched(page.url, province.file, province.slug, None, authority.name,
                               page.list_selector, page.body_selector)
                       for page in authority.notices]
+        for body in province.exam_bodies:
+            pages += [Watched(page.url, province.file, province.slug, None, authority.name,
+                              page.list_selector, page.body_selector, body=body.slug)
+                      for authority in body.authorities for page in authority.notices]
     for slug, layer in sorted(site.layers.items()):
         if layer.search is not None:
             search = layer.search
@@ -50,7 +55,11 @@ def watched_pages(site) -> list[Watched]:
 def unwatched_provinces(site) -> list:
     """Provinces whose authorities name no notice page: exam bodies nobody watches."""
     return [p for p in sorted(site.provinces.values(), key=lambda p: p.slug)
-            if not any(a.notices for a in p.authorities)]
+            if not watches_any(p.authorities)]
+
+
+def watches_any(authorities) -> bool:
+    return any(a.notices for a in authorities)
 
 
 @dataclass(frozen=True)

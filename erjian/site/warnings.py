@@ -113,14 +113,19 @@ def unsourced_stages(root: Path, owners):
 
 
 def unwatched_bodies(root: Path, province):
-    """A province whose authorities name no notice page: `harvest` watches nothing there.
-    A warning for now (the baseline may hold it) until every exam body's pages are recorded."""
-    if not any(authority.notices for authority in province.authorities):
-        yield _warn(province.file, _line(root, province.file, "authorities"), "authorities",
-                    f"nothing to watch for {province.name}: no authority lists 'notices'",
-                    "add 'notices: [{url: <the personnel-exam site's notice list or home "
-                    "page>}]' to the authority that publishes the exam notices",
-                    "unwatched", province.slug)
+    """An exam body (the province, or one of its ``exam_bodies``) whose authorities name no
+    notice page: `harvest` watches nothing there. A warning (the baseline may hold it) until
+    every exam body's pages are recorded."""
+    bodies = [(province.name, province.authorities, "authorities", province.slug)]
+    bodies += [(body.name, body.authorities, "exam_bodies", f"{province.slug}/{body.slug}")
+               for body in province.exam_bodies]
+    for name, authorities, field, key in bodies:
+        if not any(authority.notices for authority in authorities):
+            yield _warn(province.file, _line(root, province.file, field), field,
+                        f"nothing to watch for {name}: no authority lists 'notices'",
+                        "add 'notices: [{url: <the personnel-exam site's notice list or "
+                        "home page>}]' to the authority that publishes the exam notices",
+                        "unwatched", key)
 
 
 def regions_without_specialties(root: Path, regions):

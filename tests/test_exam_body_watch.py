@@ -1,0 +1,62 @@
+"""The 兵团 is an exam body of its own (issue 18): `check` says when nobody watches it, the
+harvest watches its notice pages, and a notice from its site never writes dates into the
+autonomous region's exams: its dates go to the report for an editor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import copy_site, run_cli
+from erjian.editor.check import run_checks
+from erjian.harvest.sources import watched_pages
+from erjian.input.validate import read_site
+
+NOTICE = ("关于做好兵团2027年度二级建造师执业资格考试考务工作的通知\n"
+          "兵团2027年度二级建造师执业资格考试报名时间为2027年3月10日至3月20日。\n"
+          "考试时间为2027年5月29日、30日。\n")
+
+
+def _without_body_notices(root):
+    path = root / "regions" / "xinjiang" / "province.yaml"
+    lines = path.read_text("utf-8").splitlines(True)
+    path.write_text("".join(line for line in lines
+                            if not ("notices:" in line and "xjbt" in line)), encoding="utf-8")
+
+
+def _unwatched(root):
+    return [p for p in run_checks(root, dt.date(2026, 6, 15)) if "nothing to watch" in p.message]
+
+
+def test_check_names_an_exam_body_nobody_watches(tmp_path):
+    root = copy_site(tmp_path / "site")
+    found = _unwatched(root)
+    assert found == []
+    _without_body_notices(root)
+    found = _unwatched(root)
+    assert [(p.file, p.field) for p in found] == [("regions/xinjiang/province.yaml",
+                                                   "exam_bodies")]
+    assert "新疆生产建设兵团" in found[0].message and found[0].line > 1
+
+
+def test_the_bodys_notice_pages_are_watched_as_its_own(tmp_path):
+    root = copy_site(tmp_path / "site")
+    pages = [w for w in watched_pages(read_site(root)) if w.body is not None]
+    assert [(w.province, w.body, w.url) for w in pages] == [
+        ("xinjiang", "bingtuan", "https://rsj.xjbt.gov.cn/")]
+
+
+def test_a_notice_from_the_bodys_site_writes_nothing_into_the_regions_exams(tmp_path):
+    root = copy_site(tmp_path / "site")
+    path = root / "regions" / "xinjiang" / "province.yaml"
+    before = path.read_bytes()
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE, encoding="utf-8")
+    code, out, err = run_cli("--root", str(root), "harvest", "--state", str(tmp_path / "s"),
+                             "--from-file", str(notice),
+                             "--url", "https://rsj.xjbt.gov.cn/kszx/2027.html")
+    assert code == 0, err
+    assert path.read_bytes() == before
+    unplaced = out.split("## Found but not placed", 1)[1]
+    assert "新疆生产建设兵团: 报名 2027-03-10 – 2027-03-20" in unplaced
+    assert "2027-05-29 – 2027-05-30" in unplaced and "decide by hand" in unplaced
+    assert "## Proposed changes (0)" in out
