@@ -60,6 +60,8 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
             return self.answer(200, STUB)
         if host == "lookalike.test.gov.cn" and path != "/robots.txt":
             return self.answer(302, b"", location=f"https://{LOOKALIKE}{path}")
+        if host == "detour.test.gov.cn" and path != "/robots.txt":
+            return self.answer(302, b"", location=f"https://rsks.test.gov.cn/private{path}")
         if host == "slow.test.gov.cn" and path != "/robots.txt":
             time.sleep(3)
         if host == "big.test.gov.cn" and path != "/robots.txt":
@@ -282,6 +284,19 @@ def test_a_source_that_cannot_be_read_is_reported_never_as_nothing_new(harvested
     report = harvested["report"]
     section = report.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     assert host in section
+
+
+def test_a_redirect_into_a_path_its_hosts_robots_txt_disallows_is_not_opened(network):
+    """detour.test.gov.cn (no robots.txt) redirects into rsks.test.gov.cn/private/, which
+    rsks's robots.txt disallows: the target is refused before it is requested."""
+    fetcher = harvest_fetch.PoliteFetcher(settings_for(network, HOSTS + ("detour.test.gov.cn",)),
+                                          delay=0.0, sleep=lambda _: None)
+    SiteHandler.log.clear()
+    answer = fetcher.get("https://detour.test.gov.cn/2027-neibu.html")
+    assert answer.outcome == "refused"
+    assert "robots.txt of its host disallows it" in answer.detail
+    assert [path for host, path, *_ in SiteHandler.log if host == "rsks.test.gov.cn"] == [
+        "/robots.txt"]
 
 
 def test_a_redirect_to_a_lookalike_is_never_opened(harvested):

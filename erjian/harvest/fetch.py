@@ -116,17 +116,31 @@ class PoliteFetcher:
             self.sleep(wait)
         self.tally.requests += 1
         try:
-            page = fetch(url, self.settings, lambda target: official_url_problem(
-                target, self.settings.reviewed), headers)
+            page = fetch(url, self.settings, self._hop_problem, headers)
         except RedirectRefused as exc:
-            return Answer(url, "refused", exc.url, detail=f"redirects to {exc.url}, which the "
-                          f"link policy refuses ({exc.problem}); not opened")
+            return Answer(url, "refused", exc.url, detail=f"redirects to {exc.url}, which is "
+                          f"refused ({exc.problem}); not opened")
         except FetchError as exc:
             return Answer(url, "error", exc.url, detail=f"{exc.status}: {exc.detail}")
         finally:
             self._last[host] = self.clock()
         self.tally.bytes += len(page.body)
         return page
+
+    def _hop_problem(self, target: str) -> str | None:
+        """Why a redirect target is not opened: the link policy, then its own host's
+        robots.txt (a redirect does not lift the rules of the site it leads to)."""
+        problem = official_url_problem(target, self.settings.reviewed)
+        if problem:
+            return f"link policy: {problem}"
+        if target.endswith("/robots.txt"):
+            return None
+        robots = self._robots_for(target)
+        if isinstance(robots, str):
+            return robots
+        if robots is not None and not robots.can_fetch(target, USER_AGENT):
+            return "robots.txt of its host disallows it"
+        return None
 
     def _conditions(self, url: str) -> dict:
         known = self.validators.get(url) or {}
