@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from erjian.core.memo import Memo
 from erjian.dates.history import HISTORY_MIN_YEARS
-from erjian.dates.planner import RegionView
+from erjian.dates.planner import RegionView, standings
 from erjian.input import models as m
 from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import calendar_template, fill_calendar
@@ -165,6 +165,7 @@ class ProvincePages:
             siblings=self._links(group, [view, *siblings], specialty) if siblings else "",
             children=self._links(region.key, children, specialty) if children else "",
             notices=notices, page_path=path, today=self.today,
+            standings=standings(view, self.today),
             event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
 
     def _links(self, group: str, views: list[RegionView], specialty: m.Specialty) -> Markup:

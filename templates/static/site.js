@@ -95,6 +95,7 @@
     }
     el.textContent = text;
   });
+  standingLine();
   var input = document.getElementById("region-filter");
   if (input) {
     var box = document.getElementById("filter-box");
@@ -136,6 +137,23 @@
       loading = true;
       fetch(box.getAttribute("data-index")).then(function (r) { return r.json(); })
         .then(function (data) { index = data; show(); });
+    });
+  }
+
+  // Guide pages' answer block: the status line of the period the reader's date falls in
+  // (the build wrote one line per period, the build date's shown); "截至" names that date.
+  function standingLine() {
+    Array.prototype.forEach.call(document.querySelectorAll(".answer-when"), function (line) {
+      var spans = Array.prototype.slice.call(line.querySelectorAll("[data-since]"));
+      var time = line.querySelector(".asof time");
+      if (!spans.length || !time || today <= parse(time.getAttribute("datetime"))) { return; }
+      var chosen = spans.filter(function (s) {
+        return parse(s.getAttribute("data-since")) <= today;
+      }).pop() || spans[0];
+      spans.forEach(function (s) { s.hidden = s !== chosen; });
+      var d = new Date(today);
+      time.setAttribute("datetime", d.toISOString().slice(0, 10));
+      time.textContent = d.getUTCFullYear() + "年" + md(today);
     });
   }
 }());
