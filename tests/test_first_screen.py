@@ -80,3 +80,35 @@ def test_without_javascript_the_build_dates_line_stands(browser, origin):
     line = page.inner_text(".answer-when")
     assert "截至2026年6月15日" in line and "成绩预计7月27日至8月25日公布" in line
     assert "下一步" not in line
+
+
+FONT_SIZES = """() => [...document.querySelectorAll('svg.timeline-svg')].flatMap(svg => {
+  const scale = svg.getScreenCTM().a;
+  return [...svg.querySelectorAll('text')].filter(t => t.closest('[visibility=hidden]') === null
+      && t.getAttribute('visibility') !== 'hidden')
+    .map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+})"""
+
+
+@pytest.mark.parametrize("path", [SEED_GUIDES[0], "timeline/"])
+def test_no_chart_text_renders_under_12_px_on_a_phone(browser, origin, path):
+    page = phone_page(browser, "2026-12-04")
+    page.goto(origin + path, wait_until="load")
+    sizes = page.evaluate(FONT_SIZES)
+    assert len(sizes) >= 5
+    assert [(text, round(px, 1)) for text, px in sizes if px < 12] == []
+
+
+def test_the_chart_says_today_is_off_its_axis(browser, origin):
+    """Read in December, today lies right of a chart that ends in September: the marker
+    stays hidden and a line says so, with the reader's date."""
+    page = phone_page(browser, "2026-12-04")
+    page.goto(origin + "timeline/", wait_until="load")
+    assert page.locator("svg .tl-today").get_attribute("visibility") == "hidden"
+    off = page.locator("svg .tl-off")
+    assert off.get_attribute("visibility") == "visible"
+    assert off.text_content() == "今天（12月4日）不在图的时间范围内"
+    page = phone_page(browser, "2026-08-03")
+    page.goto(origin + "timeline/", wait_until="load")
+    assert page.locator("svg .tl-today").get_attribute("visibility") == "visible"
+    assert page.locator("svg .tl-off").get_attribute("visibility") == "hidden"

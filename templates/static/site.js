@@ -56,6 +56,11 @@
     var x = left + (days + 0.5) * perDay;
     var inside = days >= 0 && x <= width;
     marker.setAttribute("visibility", inside ? "visible" : "hidden");
+    var off = svg.querySelector(".tl-off");
+    if (off) {
+      off.setAttribute("visibility", inside ? "hidden" : "visible");
+      off.textContent = "今天（" + md(today) + "）不在图的时间范围内";
+    }
     Array.prototype.forEach.call(marker.querySelectorAll("line"), function (line) {
       line.setAttribute("x1", x.toFixed(1));
       line.setAttribute("x2", x.toFixed(1));
