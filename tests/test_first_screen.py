@@ -112,3 +112,19 @@ def test_the_chart_says_today_is_off_its_axis(browser, origin):
     page.goto(origin + "timeline/", wait_until="load")
     assert page.locator("svg .tl-today").get_attribute("visibility") == "visible"
     assert page.locator("svg .tl-off").get_attribute("visibility") == "hidden"
+
+
+
+HEIGHT = "() => document.querySelector('.answer-when').getBoundingClientRect().height"
+
+
+def test_showing_another_status_line_moves_nothing(browser, origin):
+    """Built in June, read in December: the line site.js shows sits in the box the build's
+    line already had (every period's line shares one grid cell)."""
+    page = phone_page(browser, BUILT, javascript=False)
+    page.goto(origin + SEED_GUIDES[0], wait_until="load")
+    before = page.evaluate(HEIGHT)
+    page = phone_page(browser, "2026-12-04")
+    page.goto(origin + SEED_GUIDES[0], wait_until="load")
+    assert "下一步" in page.inner_text(".answer-when")
+    assert page.evaluate(HEIGHT) == before

@@ -150,15 +150,17 @@
   function standingLine() {
     Array.prototype.forEach.call(document.querySelectorAll(".answer-when"), function (line) {
       var spans = Array.prototype.slice.call(line.querySelectorAll("[data-since]"));
-      var time = line.querySelector(".asof time");
-      if (!spans.length || !time || today <= parse(time.getAttribute("datetime"))) { return; }
+      var times = line.querySelectorAll("time");
+      if (!spans.length || today <= parse(times[0].getAttribute("datetime"))) { return; }
       var chosen = spans.filter(function (s) {
         return parse(s.getAttribute("data-since")) <= today;
       }).pop() || spans[0];
       spans.forEach(function (s) { s.hidden = s !== chosen; });
       var d = new Date(today);
-      time.setAttribute("datetime", d.toISOString().slice(0, 10));
-      time.textContent = d.getUTCFullYear() + "年" + md(today);
+      Array.prototype.forEach.call(times, function (time) {
+        time.setAttribute("datetime", d.toISOString().slice(0, 10));
+        time.textContent = d.getUTCFullYear() + "年" + md(today);
+      });
     });
   }
 }());
