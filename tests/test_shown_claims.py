@@ -120,3 +120,18 @@ def test_municipalities_are_not_called_provinces(out):
         text = visible_text(path.read_text(encoding="utf-8"))
         assert "省" not in text.replace("各省（区、市）", ""), path
         assert "人力资源和社会保障厅" not in text and "住房和城乡建设厅" not in text, path
+
+
+def test_timeline_rows_name_their_regions_so_a_reader_can_scan_them():
+    from types import SimpleNamespace as Region
+
+    from erjian.site.province_unit import _group_name
+
+    prefectures = [Region(slug=f"p{n}", name=f"地区{n}", parent=None) for n in range(6)]
+    counties = [Region(slug=f"c{n}", name=f"县{n}", parent="p0") for n in range(116)]
+    every = prefectures + counties
+    assert _group_name(every, len(every)) == "全部122个地区"
+    named = _group_name(every, len(every) + 5)
+    assert named == "地区0、地区1、地区2、地区3等6个地区（含下辖116个县、市、区）"
+    assert "县0" not in named
+    assert _group_name(counties[:2], 200) == "县0、县1"

@@ -280,8 +280,8 @@ def _group_name(regions: list, total: int) -> str:
     province, or its top-level regions by name with their subdivisions counted."""
     if len(regions) == total:
         return f"全部{total}个地区" if total > 1 else regions[0].name
-    keys = {r.key for r in regions}
-    tops = [r for r in regions if r.parent not in keys]
+    slugs = {r.slug for r in regions}
+    tops = [r for r in regions if r.parent not in slugs]
     names = "、".join(r.name for r in tops[:4]) + (f"等{len(tops)}个地区" if len(tops) > 4
                                                    else "")
     below = len(regions) - len(tops)
