@@ -101,7 +101,12 @@ def test_a_confirmed_exam_still_gets_its_event(tmp_path):
     assert code == 0, stderr
     html = (tmp_path / "o" / "anhui" / "maanshan" / "kuangye" / "index.html").read_text(
         encoding="utf-8")
-    assert '"@type": "Event"' in html or '"@type":"Event"' in html
+    blocks = [json.loads(b) for b in
+              re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)]
+    event = next(b for b in blocks if b["@type"] == "Event")
+    assert event["startDate"] == "2026-05-23" and event["endDate"] == "2026-05-24"
+    assert event["eventStatus"] == "https://schema.org/EventScheduled"
+    assert event["location"]["address"]["addressRegion"] == "安徽省"
 
 
 def test_no_sentence_appears_twice_on_a_page(out):
