@@ -281,7 +281,7 @@ def test_a_region_with_its_own_window_says_why(site, tmp_path):
     assert run_cli("--root", str(site), "--out", str(out), "--today", "2026-06-15")[0] == 0
     guide = read(out, "xinjiang/tacheng/jidian/index.html")
     assert "本地区另行估算" in guide and "集中到乌鲁木齐阅卷" in guide
-    assert "估算与全省其他地区不同" in guide
+    assert "估算与新疆其他地区不同" in guide
     assert "集中到乌鲁木齐阅卷" in read(out, "xinjiang/tacheng/index.html")
     other = read(out, "xinjiang/kashi/jidian/index.html") if (
         out / "xinjiang/kashi/jidian/index.html").exists() else read(

@@ -86,8 +86,10 @@ def test_a_recorded_next_exam_leads_with_its_computed_schedule(site, tmp_path):
 def test_without_a_next_exam_the_page_leads_with_the_usual_timing(site, tmp_path):
     out = build(site, tmp_path / "out", "2026-11-22")
     html = read(out, GUIDE + "index.html")
-    lead = html.index("<strong>2027年考试日期尚未公布：</strong>往年通常在5月下旬或6月上旬的周末举行")
-    assert lead < html.index('<h2 id="summary-h">2026年成绩发布</h2>')
+    # The answer block gives the usual timing once; the 2027 box follows, before 2026.
+    answer = html.index("下一步：2027年考试，日期尚未公布（往年通常在5月下旬或6月上旬的周末举行）")
+    lead = html.index("<strong>2027年考试日期尚未公布。</strong>")
+    assert answer < lead < html.index('<h2 id="summary-h">2026年成绩发布</h2>')
     # Never a date for 2027: not on the page, not in the calendar.
     assert not re.search(r"2027年\d+月\d+日", html)
     assert all(u.startswith("2026-") for u in uids(out))

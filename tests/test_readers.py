@@ -162,9 +162,9 @@ def test_canonical_open_graph_and_json_ld(built):
     blocks = [json.loads(b) for b in
               re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)]
     kinds = {b["@type"]: b for b in blocks}
-    event, crumbs = kinds["Event"], kinds["BreadcrumbList"]
-    assert event["startDate"] == "2026-05-23" and event["endDate"] == "2026-05-24"
-    assert event["location"]["address"]["addressRegion"] == "新疆维吾尔自治区"
+    # The seed's 2026 exam date is unverified: no Event (docs/structured-data.md).
+    assert "Event" not in kinds
+    crumbs = kinds["BreadcrumbList"]
     assert [i["name"] for i in crumbs["itemListElement"]][1:] == ["新疆维吾尔自治区", "塔城地区",
                                                                    "机电工程"]
     assert crumbs["itemListElement"][-1]["item"] == url

@@ -137,3 +137,57 @@ class Planner:
         following = self._cycle(region, upcoming) if upcoming is not None else None
         cycles, pending = order_cycles(self._cycle(region, exam), following)
         return RegionView(region, cycles[0], upcoming, cycles, pending)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a region's exam cycle stands from ``since`` on, until the next Standing.
+
+    ``phase`` is one of: ``ahead`` (the exam is not over), ``marking`` (exam over, release
+    not yet due or announced for a later day), ``window`` (inside the estimated release
+    window), ``released`` (the announced date has come or the window is over). ``review`` is the cycle's review milestone while it is still to come
+    or open after the release, else None; ``next_cycle`` the recorded sitting that follows,
+    ``next_year`` the year of an unrecorded one."""
+
+    since: dt.date
+    phase: str
+    cycle: Cycle
+    review: object = None
+    next_cycle: Optional[Cycle] = None
+    next_year: Optional[int] = None
+
+
+def standings(view: RegionView, today: dt.date) -> list[Standing]:
+    """The status line of every period from the build date on: the one in force on
+    ``today`` first, then each later change, so that a page read weeks later (by a browser
+    that knows its date) says where the cycle stands then. Empty without a recorded exam."""
+    cycles = view.chronological
+    points: list[Standing] = []
+    start = dt.date.min
+    for n, cycle in enumerate(cycles):
+        following = cycles[n + 1] if n + 1 < len(cycles) else None
+        points += _cycle_standings(cycle, following, start)
+        start = points[-1].since
+    points.sort(key=lambda p: p.since)
+    points = list({p.since: p for p in points}.values())
+    current = [p for p in points if p.since <= today]
+    return current[-1:] + [p for p in points if p.since > today]
+
+
+def _cycle_standings(cycle: Cycle, following: Optional[Cycle],
+                     start: dt.date) -> list[Standing]:
+    """A cycle's periods from ``start`` on; the last one begins where the cycle is over for
+    the reader (release and review past) and the following sitting takes over."""
+    exam, release, review = cycle.exam, cycle.release, cycle.milestone("review")
+    after = {"next_cycle": following,
+             "next_year": None if following else exam.year + 1}
+    points = [Standing(start, "ahead", cycle),
+              Standing(exam.last_day + dt.timedelta(days=1), "marking", cycle)]
+    if not cycle.announcement:
+        points.append(Standing(release.first, "window", cycle))
+    released = release.last + dt.timedelta(days=1) if not cycle.announcement else release.first
+    if review.last >= released:
+        points.append(Standing(released, "released", cycle, review=review, **after))
+    closed = max(released, review.last + dt.timedelta(days=1))
+    points.append(Standing(closed, "released", cycle, **after))
+    return sorted(points, key=lambda p: p.since)

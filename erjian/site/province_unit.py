@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from erjian.core.memo import Memo
 from erjian.dates.history import HISTORY_MIN_YEARS
-from erjian.dates.planner import RegionView
+from erjian.dates.planner import RegionView, standings
 from erjian.input import models as m
 from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import calendar_template, fill_calendar
@@ -184,6 +184,7 @@ class ProvincePages:
             siblings=self._links(group, [view, *siblings], specialty) if siblings else "",
             children=self._links(region.key, children, specialty) if children else "",
             notices=notices, page_path=path, canonical_path=canonical, today=self.today,
+            standings=standings(view, self.today),
             event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
 
     def _links(self, group: str, views: list[RegionView], specialty: m.Specialty) -> Markup:
@@ -279,19 +280,37 @@ def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:
                view.cycle.exam.year, view.cycle.stages(), view.region.post_exam_audit)
         groups.setdefault(key, []).append(view.region)
     rows = []
-    for (first, last, announced, provisional, year, stages, audit), regions in sorted(
-            groups.items(), key=lambda item: item[0][:5]):
-        names = "、".join(r.name for r in regions[:3]) + (
-            f"等{len(regions)}个地区" if len(regions) > 3 else "")
+    total = sum(1 for view in views if view.cycle is not None)
+    for n, ((first, last, announced, provisional, year, stages, audit), regions) in enumerate(
+            sorted(groups.items(), key=lambda item: item[0][:5])):
+        names = _group_name(regions, total)
         target = regions[0].path if len(regions) == 1 else f"{province.slug}/"
-        label = f"{province.short_name} {names if len(groups) > 1 else ''}".strip()
-        rows.append({"province": province.name, "regions": names, "first": first,
+        label = province.short_name + (GROUP_MARKS[n % len(GROUP_MARKS)] if len(groups) > 1
+                                       else "")
+        rows.append({"province": province.name, "label": label, "regions": names,
+                     "first": first,
                      "last": last, "announced": announced, "provisional": provisional,
                      "href_path": target, "year": year, "stages": stages,
                      "post_exam_audit": audit,
                      "bar": WindowBar(province.short_name, label, first, last, announced,
                                       provisional)})
     return rows
+
+
+GROUP_MARKS = "①②③④⑤⑥⑦⑧⑨⑩"
+
+
+def _group_name(regions: list, total: int) -> str:
+    """Regions sharing a timeline row, named so a reader can scan them: every region of the
+    province, or its top-level regions by name with their subdivisions counted."""
+    if len(regions) == total:
+        return f"全部{total}个地区" if total > 1 else regions[0].name
+    slugs = {r.slug for r in regions}
+    tops = [r for r in regions if r.parent not in slugs]
+    names = "、".join(r.name for r in tops[:4]) + (f"等{len(tops)}个地区" if len(tops) > 4
+                                                   else "")
+    below = len(regions) - len(tops)
+    return names + (f"（含下辖{below}个县、市、区）" if below else "")
 
 
 def _section_values(view: RegionView, specialty: m.Specialty) -> dict:

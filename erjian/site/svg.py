@@ -17,8 +17,11 @@ ONE_DAY = dt.timedelta(days=1)
 # notice confirms yet).
 PROVISIONAL = "tl-provisional"
 UNCONFIRMED = "tl-unconfirmed"
-# Font sizes the stylesheet gives the labels (user units: the SVG scales as a whole).
-TICK_FONT, TODAY_FONT = 11, 11
+# Font sizes the stylesheet gives the labels (user units: the SVG scales as a whole). Both
+# charts are drawn WIDTH units wide, the width of the text column on a 390 px phone, so a
+# unit is about a CSS pixel there and no label renders under 12 px.
+TICK_FONT, TODAY_FONT = 12, 12
+WIDTH = 356
 
 
 def _md(day: dt.date) -> str:
@@ -94,11 +97,14 @@ def _today(axis: Axis, today: dt.date, top: float, bottom: float, width: float) 
     clamped = min(max(today, axis.start), axis.end)
     at = axis.x(clamped) + (axis.per_day / 2 if axis.start <= today <= axis.end else 0)
     x = _num(at)
-    hidden = "" if axis.start <= today <= axis.end else ' visibility="hidden"'
-    return (f'<g class="tl-today" data-today="{today.isoformat()}"{hidden}>'
+    inside = axis.start <= today <= axis.end
+    hidden, shown = ' visibility="hidden"', ""
+    return (f'<g class="tl-today" data-today="{today.isoformat()}"{shown if inside else hidden}>'
             f'<line x1="{x}" x2="{x}" y1="{_num(top)}" y2="{_num(bottom)}"/>'
             f'<text x="{_num(_inside(at, "今天", TODAY_FONT, width))}" y="{_num(top - 4)}">'
-            '今天</text></g>')
+            '今天</text></g>'
+            f'<text class="tl-off" x="{_num(width - 2)}" y="{_num(top - 4)}"'
+            f'{hidden if inside else shown}>今天（{_md(today)}）不在图的时间范围内</text>')
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def cycle_timeline(exam_days: tuple, release: tuple, announced: dt.date | None,
     after = [s for s in stages if s.last >= exam_first]
     start = min([exam_first] + [s.first for s in before]) - dt.timedelta(days=7)
     end = max([review_last, release_last] + [s.last for s in after]) + dt.timedelta(days=7)
-    width, left, right, pitch = 480, 66, 470, 32
+    width, left, right, pitch = WIDTH, 62, WIDTH - 8, 32
     axis = Axis(start, end, left, right)
     rows: list[tuple[str, str]] = []    # (label, bar), top to bottom
 
@@ -204,7 +210,7 @@ def national_timeline(bars: list[WindowBar], today: dt.date) -> str:
         return ""
     start = min(b.first for b in bars) - dt.timedelta(days=10)
     end = max(b.last for b in bars) + dt.timedelta(days=10)
-    row, top, left, right, width = 26, 24, 150, 700, 710
+    row, top, left, right, width = 26, 24, 62, WIDTH - 8, WIDTH
     axis = Axis(start, end, left, right)
     height = top + row * len(bars) + 24
     parts = _ticks(axis, top - 4, height - 22, width)

@@ -39,9 +39,11 @@ def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
 
 
 def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> dict | None:
-    """schema.org Event for the exam sitting a guide page is about."""
+    """schema.org Event for the exam sitting a guide page is about, only when its dates are
+    confirmed by an official notice (schema.org cannot mark a date unverified: see
+    docs/structured-data.md)."""
     cycle = view.cycle
-    if cycle is None:
+    if cycle is None or not cycle.exam.confirmed:
         return None
     region, exam = view.region, cycle.exam
     scores = [a for a in region.authorities if a.role in ("scores", "exam")]
@@ -57,8 +59,7 @@ def exam_event_ld(view: RegionView, specialty: m.Specialty, page_url: str) -> di
                                  region.province.name, "addressLocality": region.name,
                                  "addressCountry": "CN"}},
         "url": page_url,
-        "description": "考试日期未经官方通知核实" if not exam.confirmed else
-                       f"{region.province.name}统一组织的二级建造师考试",
+        "description": f"{region.province.name}统一组织的二级建造师考试",
     }
     if scores:
         event["organizer"] = {"@type": "Organization", "name": scores[0].name,

@@ -56,6 +56,11 @@
     var x = left + (days + 0.5) * perDay;
     var inside = days >= 0 && x <= width;
     marker.setAttribute("visibility", inside ? "visible" : "hidden");
+    var off = svg.querySelector(".tl-off");
+    if (off) {
+      off.setAttribute("visibility", inside ? "hidden" : "visible");
+      off.textContent = "今天（" + md(today) + "）不在图的时间范围内";
+    }
     Array.prototype.forEach.call(marker.querySelectorAll("line"), function (line) {
       line.setAttribute("x1", x.toFixed(1));
       line.setAttribute("x2", x.toFixed(1));
@@ -95,6 +100,26 @@
     }
     el.textContent = text;
   });
+  standingLine();
+
+  // Guide pages' answer block: the status line of the period the reader's date falls in
+  // (the build wrote one line per period, the build date's shown); "截至" names that date.
+  function standingLine() {
+    Array.prototype.forEach.call(document.querySelectorAll(".answer-when"), function (line) {
+      var spans = Array.prototype.slice.call(line.querySelectorAll("[data-since]"));
+      var times = line.querySelectorAll("time");
+      if (!spans.length || today <= parse(times[0].getAttribute("datetime"))) { return; }
+      var chosen = spans.filter(function (s) {
+        return parse(s.getAttribute("data-since")) <= today;
+      }).pop() || spans[0];
+      spans.forEach(function (s) { s.hidden = s !== chosen; });
+      var d = new Date(today);
+      Array.prototype.forEach.call(times, function (time) {
+        time.setAttribute("datetime", d.toISOString().slice(0, 10));
+        time.textContent = d.getUTCFullYear() + "年" + md(today);
+      });
+    });
+  }
 }());
 
 // The home page's search. The index is in small shards (api/search/<key>.json: one per first
