@@ -17,7 +17,7 @@ from erjian.core.errors import Problem, UserError
 from erjian.input.resolve import ResolvedSite
 from erjian.output.incremental import IncrementalOutput, UnitResult, UnitWriter
 from erjian.site.file_list import UnitFiles
-from erjian.site.province_unit import ProvincePages, province_key
+from erjian.site.province_unit import ProvincePages, UnitProducts, province_key
 from erjian.site.sitewide_unit import SitePages
 
 PARALLEL_FROM = 400      # regions to rebuild before forking workers pays off
@@ -57,7 +57,7 @@ class Units:
                  province_pages: ProvincePages, site_pages: SitePages):
         self.site, self.root, self.fingerprint = site, root, fingerprint
         self.province_pages, self.site_pages = province_pages, site_pages
-        self.products: dict[str, dict] = {}
+        self.products: dict[str, UnitProducts] = {}
         self.warnings: list[Problem] = []
         self.total_files = 0
 
@@ -121,8 +121,9 @@ class Units:
     def _build_site(self, output: IncrementalOutput) -> None:
         writer = output.unit_writer(SITE_UNIT, self.fingerprint)
         files = UnitFiles(writer, self.fingerprint)
-        self.site_pages.add_unit(files, [self.products[p.slug] for p in self.site.provinces])
-        output.merge(writer.result({"paths": files.paths}))
+        own = self.site_pages.add_unit(files,
+                                       [self.products[p.slug] for p in self.site.provinces])
+        output.merge(writer.result(own))
         self.total_files += len(files.paths)
 
     def _merge(self, output, result: UnitResult, done: int, total: int, progress) -> int:
@@ -133,7 +134,7 @@ class Units:
             progress(done, total)
         return done
 
-    def _take(self, unit: str, products: dict) -> None:
+    def _take(self, unit: str, products: UnitProducts) -> None:
         self.products[unit] = products
-        self.total_files += len(products["paths"])
-        self.warnings.extend(products["warnings"])
+        self.total_files += len(products.paths)
+        self.warnings.extend(products.warnings)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from markupsafe import Markup
 
 from erjian.core import signed
 from erjian.core.errors import Problem, SiteError
@@ -34,7 +33,7 @@ from erjian.output.jobs import PARALLEL_FROM, SITE_UNIT, Units
 from erjian.site.file_list import UnitFiles
 from erjian.site.keys import site_fingerprint
 from erjian.site.navigation import RegionTree
-from erjian.site.province_unit import PRODUCTS, ProvincePages, province_key
+from erjian.site.province_unit import ProvincePages, UnitProducts, province_key
 from erjian.site.render import Renderer
 from erjian.site.sitewide_unit import SitePages
 from erjian.site.warnings import unique
@@ -183,7 +182,7 @@ class SiteCheck:
             problems.extend(exc.problems)
         return unique(problems + files.problems)
 
-    def province(self, slug: str) -> tuple[list[Problem], dict]:
+    def province(self, slug: str) -> tuple[list[Problem], UnitProducts]:
         """(problems, products) of one province unit; a unit that fails as a whole (a
         redirect to no page, say) gives stand-in products, so that the site-wide pages are
         still checked."""
@@ -192,14 +191,8 @@ class SiteCheck:
             return files.problems, self.makers.province_pages.add_unit(
                 files, slug, self.makers.unit_key(slug))
         except SiteError as exc:
-            return files.problems + exc.problems, self._stand_in_products(slug)
-
-    def _stand_in_products(self, slug: str) -> dict:
-        regions = self.makers.site.regions_by_province[slug]
-        return {"home": Markup(), "api": [], "search": [], "timeline": [], "paths": [],
-                "redirects": [], "warnings": [],
-                "regions": {r.key: (r.name, r.path) for r in regions},
-                "digests": dict.fromkeys(PRODUCTS, "")}
+            return files.problems + exc.problems, UnitProducts.empty(
+                self.makers.site.regions_by_province[slug])
 
     def _provinces(self, workers: int) -> list[tuple[str, tuple]]:
         site = self.makers.site

@@ -5,6 +5,7 @@ products for the site-wide pages."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
@@ -25,6 +26,32 @@ from erjian.site.views import api_record, exam_event_ld, search_terms
 from erjian.site.warnings import province_warnings
 
 PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths")
+
+
+@dataclass(frozen=True)
+class UnitProducts:
+    """What a unit hands to the site-wide pages, kept with it in the manifest. ``digests``
+    holds a digest of each of the ``PRODUCTS``, so that a site-wide page is rendered again
+    only when some province's part of it changed."""
+
+    home: Markup = Markup()
+    api: list[str] = field(default_factory=list)           # api/regions.json records
+    search: list[dict] = field(default_factory=list)       # api/search.json entries
+    timeline: list[dict] = field(default_factory=list)     # rows of the national timeline
+    regions: dict[str, tuple[str, str]] = field(default_factory=dict)   # key: (name, path)
+    paths: list[str] = field(default_factory=list)         # every file of the unit
+    redirects: list[str] = field(default_factory=list)     # old addresses: not in the sitemap
+    warnings: list = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=lambda: dict.fromkeys(PRODUCTS, ""))
+
+    @classmethod
+    def empty(cls, regions: list[m.Region]) -> "UnitProducts":
+        """Stand-in products of a unit that failed as a whole: only its regions' names, so
+        that the site-wide pages can still be checked."""
+        return cls(regions={r.key: (r.name, r.path) for r in regions})
+
+    def digest_of(self, name: str) -> str:
+        return self.digests[name]
 
 
 class ProvincePages:
@@ -48,7 +75,7 @@ class ProvincePages:
             self.renderer.sections
 
     def add_unit(self, files: UnitFiles, slug: str, unit_key: str,
-                 products: bool = True) -> dict | None:
+                 products: bool = True) -> UnitProducts | None:
         """Lists every file of province ``slug``; returns its products for the site-wide
         pages (None when not asked for: the preview lists a province's pages first and
         works out its products only when a site-wide page needs them)."""
@@ -77,13 +104,12 @@ class ProvincePages:
             return None
         made = self._products(province, views, summary)
         made["paths"] = files.paths
-        made["redirects"] = redirects   # old addresses: kept out of the sitemap
-        made["digests"] = {name: digest(made[name]) for name in PRODUCTS}
-        return made
+        made["redirects"] = redirects
+        return UnitProducts(**made, digests={name: digest(made[name]) for name in PRODUCTS})
 
     def _products(self, province: m.Province, views: list[RegionView],
                   summary: RegionView | None) -> dict:
-        """What the site-wide pages need from this province, kept with its unit."""
+        """The fields of this province's ``UnitProducts`` but its paths and redirects."""
         renderer, tree = self.renderer, self.tree
         records = [json_record(api_record(view, specialty, renderer.url(
             f"{view.region.path}{specialty.code}/")))

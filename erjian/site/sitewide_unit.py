@@ -17,6 +17,7 @@ from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import recent_notices, robots, sitemap
 from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
 from erjian.site.keys import digest
+from erjian.site.province_unit import UnitProducts
 from erjian.site.render import Renderer
 from erjian.site.svg import national_timeline
 
@@ -32,31 +33,32 @@ class SitePages:
         self.renderer, self.site, self.planner = renderer, site, planner
         self.today, self.root = today, root
 
-    def add_unit(self, files: UnitFiles, products: list[dict]) -> None:
-        """Lists every site-wide file; ``products`` are the provinces', in site order."""
+    def add_unit(self, files: UnitFiles, products: list[UnitProducts]) -> UnitProducts:
+        """Lists every site-wide file; ``products`` are the provinces', in site order.
+        Returns the site-wide unit's own products (its paths)."""
         site, renderer, today = self.site, self.renderer, self.today
         inputs = site.input
         notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
 
         def part(name: str) -> str:
-            return digest([p["digests"][name] for p in products])
+            return digest([p.digest_of(name) for p in products])
         files.add("index.html", (part("home"), notices[:10]),
                   page(renderer, today, "home.html", "", provinces=site.provinces,
-                       fragments=[p["home"] for p in products], notices=notices[:10]))
+                       fragments=[p.home for p in products], notices=notices[:10]))
         files.add("api/search.json", part("search"),
-                  lambda: _json_lines([e for p in products for e in p["search"]]))
+                  lambda: _json_lines([e for p in products for e in p.search]))
         province_names = [p.name for p in site.provinces]
         files.add("timeline/index.html", (part("timeline"), province_names),
                   lambda: _timeline_page(renderer,
-                                         [r for p in products for r in p["timeline"]],
+                                         [r for p in products for r in p.timeline],
                                          [prov.name for prov, p in zip(site.provinces,
                                                                        products)
-                                          if not p["timeline"]],
+                                          if not p.timeline],
                                          today))
         self._add_methodology(files)
         files.add("notices/index.html", notices,
                   page(renderer, today, "notices.html", "notices/", notices=notices))
-        names = {k: v for p in products for k, v in p["regions"].items()}
+        names = {k: v for p in products for k, v in p.regions.items()}
         regions_of = _regions_by_notice(site)
         for notice in notices:
             regions = [names[k] for k in regions_of.get(notice.slug, ())]
@@ -70,18 +72,19 @@ class SitePages:
                                       notices, today))
         files.add("404.html", (), page(renderer, today, "404.html", "404.html"))
         files.add("api/regions.json", part("api"),
-                  lambda: _api_document([r for p in products for r in p["api"]], today))
+                  lambda: _api_document([r for p in products for r in p.api], today))
         self._add_static(files)
-        own = list(files.paths)
+        own = UnitProducts(paths=list(files.paths))
 
         def sitemap_text() -> str:
-            pages = sorted(path[: -len("index.html")] for p in [*products, {"paths": own}]
-                           for path in set(p["paths"]).difference(p.get("redirects", ()))
+            pages = sorted(path[: -len("index.html")] for p in [*products, own]
+                           for path in set(p.paths).difference(p.redirects)
                            if path.endswith("index.html"))
             return sitemap([renderer.abs_url(p) for p in pages])
 
-        files.add("sitemap.xml", (part("paths"), own), sitemap_text)
+        files.add("sitemap.xml", (part("paths"), own.paths), sitemap_text)
         files.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
+        return UnitProducts(paths=files.paths)
 
     def _add_methodology(self, files: UnitFiles) -> None:
         inputs, planner, provinces = self.site.input, self.planner, self.site.provinces
