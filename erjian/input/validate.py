@@ -19,13 +19,13 @@ from pathlib import Path
 from erjian.core import signed
 from erjian.core.errors import Problem, display_path
 from erjian.core.file_kinds import special_kind
-from erjian.core.layout import SiteLayout
+from erjian.core.layout import SITE_PATHS, SiteLayout
 from erjian.core.memo import write_pickle
 from erjian.input import markdown_limits
 from erjian.input import models as m
 from erjian.input.guide_text import LINK_HINT, guide_problems, refused_links
 from erjian.input.load import LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown, load_yaml, outside_problem, outside_root, read_text, special_problem
-from erjian.input.schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
+from erjian.input.schema import REJECTED, SLUG_PATTERN, SLUG_RULE, Context, Schema
 
 
 @dataclass
@@ -90,11 +90,7 @@ def _check(schema: Schema, loaded: Loaded, problems: list[Problem],
         ctx.error(1, None, f"is empty; expected the fields of a {schema.name}",
                   f"see docs/schema.md for the fields of a {schema.name}")
     else:
-        try:
-            values = schema.check(data, ctx, 1)
-        except Invalid as exc:
-            ctx.error(getattr(data, "line", 1) or 1, None, exc.message, exc.hint)
-            values = None
+        values = schema.check(data, ctx, getattr(data, "line", 1) or 1)
     problems.extend(ctx.problems)
     return None if ctx.failed or data is None else values
 
@@ -764,7 +760,7 @@ def _moved_entry(line: str, number: int, province: str, ctx: Context) -> m.Moved
                   f"{len(m.MOVED_COLUMNS)}: {', '.join(m.MOVED_COLUMNS)}", m.MOVED_HINT)
         return None
     values = m.MOVED.check(dict(zip(m.MOVED_COLUMNS, fields)), ctx, number)
-    if values is None:
+    if values is REJECTED:
         return None
     wrong = False
     for column in ("old", "new"):
