@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import run_cli
 from erjian.editor.scaffold import ScaffoldError, new_region
 from erjian.input import models as m
-from erjian.input.load import find_hidden, load_yaml
+from erjian.input.characters import find_hidden
+from erjian.input.yaml_loader import load_yaml
 from erjian.input.schema import REJECTED, Context
 from test_validate import write
 

@@ -21,7 +21,8 @@ from erjian.core.errors import UserError
 from erjian.editor.import_divisions import (MUNICIPALITIES as MUNICIPALITY_CODES, PROVINCES,
                                             division_level)
 from erjian.input import models as m
-from erjian.input.load import load_yaml, outside_root, parse_yaml
+from erjian.input.read_files import outside_root
+from erjian.input.yaml_loader import load_yaml, parse_yaml
 from erjian.input.models import LEVELS
 from erjian.input.resolve import derive_slug
 from erjian.input.schema import REJECTED, Context, Field

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from erjian.core.errors import UserError
-from erjian.input.load import read_text
+from erjian.input.read_files import read_text
 from erjian.input.models import MOVED_COLUMNS, REASONS, Moved
 
 

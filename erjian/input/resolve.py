@@ -11,7 +11,7 @@ from typing import Optional
 from erjian.core.errors import Problem, SiteError
 from erjian.input import models as m
 from erjian.input.link_policy import official_url_problem
-from erjian.input.load import line_in_file
+from erjian.input.yaml_loader import line_in_file
 from erjian.input.validate import SiteInput
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州",

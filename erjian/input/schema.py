@@ -1,7 +1,7 @@
 """Self-validating field types, in the spirit of MkDocs' config options.
 
 A :class:`Schema` is an ordered set of named :class:`Field` objects. ``Schema.check`` takes one
-loaded mapping (a :class:`~erjian.input.load.LineDict`), validates every key, and records each
+loaded mapping (a :class:`~erjian.input.yaml_loader.LineDict`), validates every key, and records each
 problem with the file, line and dotted field name; it never stops at the first problem. Each
 field also describes itself, which is what the editors' schema reference is generated from.
 
@@ -22,7 +22,8 @@ from typing import Any, Callable
 from erjian.core.errors import Problem
 from erjian.core.limits import SUPPORTED_YEARS, YEARS_REASON
 from erjian.input.link_policy import link_problem, reviewed_domain_problem
-from erjian.input.load import LineDict, LineList, describe_char, excerpt, find_hidden, nfc
+from erjian.input.characters import describe_char, excerpt, find_hidden, nfc
+from erjian.input.yaml_loader import LineDict, LineList
 
 MISSING = object()
 REJECTED = object()   # what a check returns when it reported problems instead of a value
@@ -97,7 +98,7 @@ class Field:
 
 class Text(Field):
     """Text on one line unless ``multiline``; control, bidirectional and invisible characters
-    are refused either way (load.hidden_pattern), with the character and its position. The
+    are refused either way (characters.hidden_pattern), with the character and its position. The
     value is given in NFC, also when a YAML escape wrote it."""
 
     kind = "text"

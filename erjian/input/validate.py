@@ -24,7 +24,9 @@ from erjian.core.memo import write_pickle
 from erjian.input import markdown_limits
 from erjian.input import models as m
 from erjian.input.guide_text import LINK_HINT, guide_problems, refused_links
-from erjian.input.load import LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown, load_yaml, outside_problem, outside_root, read_text, special_problem
+from erjian.input.characters import escape_hidden, excerpt, find_hidden
+from erjian.input.read_files import outside_problem, outside_root, read_text, special_problem
+from erjian.input.yaml_loader import LineDict, Loaded, load_markdown, load_yaml
 from erjian.input.schema import REJECTED, SLUG_PATTERN, SLUG_RULE, Context, Schema
 
 

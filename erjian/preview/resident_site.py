@@ -27,7 +27,7 @@ from erjian.core.file_kinds import special_kind
 from erjian.core.memo import Memo
 from erjian.dates.history import resolve_with_history
 from erjian.dates.planner import Planner
-from erjian.input.load import outside_problem, outside_root, special_problem
+from erjian.input.read_files import outside_problem, outside_root, special_problem
 from erjian.input.validate import InputCache, read_site
 from erjian.output.jobs import SITE_UNIT
 from erjian.site.keys import site_fingerprint

@@ -54,7 +54,7 @@ from pathlib import Path
 
 from erjian.core.errors import SiteError, UserError, display_path
 from erjian.core.layout import INPUT_FOLDERS
-from erjian.input.load import outside_root
+from erjian.input.read_files import outside_root
 from erjian.preview.resident_site import SITE_UNIT, static_asset
 
 WATCHED = INPUT_FOLDERS
