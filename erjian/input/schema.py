@@ -1,9 +1,10 @@
 """Self-validating field types, in the spirit of MkDocs' config options.
 
-A :class:`Schema` is an ordered set of named :class:`Field` objects. ``Schema.check`` takes one
-loaded mapping (a :class:`~erjian.input.yaml_loader.LineDict`), validates every key, and records each
-problem with the file, line and dotted field name; it never stops at the first problem. Each
-field also describes itself, which is what the editors' schema reference is generated from.
+A :class:`Schema` is an ordered set of named :class:`Field` objects. ``Schema.check`` takes
+one loaded mapping (a :class:`~erjian.input.yaml_loader.LineDict`), validates every key, and
+records each problem with the file, line and dotted field name; it never stops at the first
+problem. Each field also describes itself, which is what the editors' schema reference is
+generated from.
 
 One channel for failure: every ``check`` returns the validated value, or ``REJECTED`` after
 adding its problems to the :class:`Context`. A simple field says what is wrong by raising

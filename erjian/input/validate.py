@@ -325,7 +325,8 @@ def _read_regions(folder: Path, show, problems):
         problems.append(Problem(show(folder), None, None, "folder is missing",
                                 "create regions/<province>/province.yaml"))
         return provinces, regions
-    for stray in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
+    for stray in sorted(p for p in folder.iterdir()
+                        if p.is_file() and p.suffix in (".yaml", ".yml")):
         problems.append(Problem(show(stray), None, None,
                                 "is directly under regions/; every file belongs to a province "
                                 "folder", "move it to regions/<province>/"))

@@ -189,7 +189,8 @@ def load_markdown(path: Path, display: str, root: Path | None = None) -> Loaded:
     if not match:
         return Loaded(path, display, problem=Problem(
             display, 1, None, "has no front matter",
-            "start the file with a '---' line, the fields (title, date, kind, ...), and another '---'",
+            "start the file with a '---' line, the fields (title, date, kind, ...), and "
+            "another '---'",
         ))
     # Parsed with an empty first line in place of the opening '---', so that every line the
     # data remembers is its line in the file.
