@@ -31,13 +31,11 @@ REJECTED = object()   # what a check returns when it reported problems instead o
 
 
 class Invalid(Exception):
-    """Raised by a field's ``value`` (only there) for a value it rejects; ``line`` narrows
-    the position inside a nested value."""
+    """Raised by a field's ``value`` (only there) for a value it rejects."""
 
-    def __init__(self, message: str, hint: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
-        self.message, self.hint, self.line, self.field = message, hint, line, field
+        self.message, self.hint = message, hint
 
 
 @dataclass
@@ -86,7 +84,7 @@ class Field:
         try:
             return self.value(value, ctx)
         except Invalid as exc:
-            ctx.error(exc.line or line, where or None, exc.message, exc.hint)
+            ctx.error(line, where or None, exc.message, exc.hint)
             return REJECTED
 
     def value(self, value, ctx: Context):
