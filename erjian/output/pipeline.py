@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-
 from erjian.core import signed
 from erjian.core.errors import Problem, SiteError
 from erjian.core.memo import NO_MEMO, Memo
