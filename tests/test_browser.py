@@ -103,7 +103,7 @@ def test_filter_finds_regions_by_hanzi_pinyin_and_initials(browser, origin):
     box.fill("maanshan")
     expect(results.get_by_role("link", name="马鞍山市")).to_be_visible()
     box.fill("zzzz")
-    expect(page.locator("#filter-empty")).to_be_visible()
+    expect(page.locator("#filter-status")).to_have_text("没有找到匹配的地区。")
     box.fill("")
     expect(page.locator("#province-groups")).to_be_visible()
     expect(page.get_by_role("link", name="塔城地区")).to_be_visible()

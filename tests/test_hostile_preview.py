@@ -10,7 +10,8 @@ import pytest
 
 from conftest import TODAY
 from erjian.preview import resident_site as resident
-from erjian.preview.server import Changes, Preview
+from erjian.preview.app import Preview
+from erjian.preview.server import Changes
 
 pytestmark = pytest.mark.slow   # preview servers and connection floods
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.slow   # preview servers and connection floods
 def get(preview, path):
     """(status, body) of a GET through the preview's WSGI app."""
     answer = {}
-    body = b"".join(preview.wsgi(
+    body = b"".join(preview(
         {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_HOST": "127.0.0.1:8000"},
         lambda status, headers, exc_info=None: answer.update(status=status)))
     return int(answer["status"].split()[0]), body.decode("utf-8", "replace")

@@ -86,7 +86,8 @@ def test_home_filter_index_covers_hanzi_pinyin_and_initials(built):
     entry = next(e for e in index if e[1] == "xinjiang/tacheng/")
     assert entry[0] == "塔城地区" and entry[3] == "新疆"
     assert {"塔城地区", "塔城", "tacheng", "tc", "tachengdiqu", "tcdq"} <= set(entry[2].split())
-    assert '<div class="filter" id="filter-box" hidden data-index="/api/search.json"' in html
+    assert '<div class="filter" id="filter-box" hidden data-base="/"' in html
+    assert "塔城地区,,tacheng,tc,diqu,dq," in read(built, "api/search/t.json")
     assert 'href="/xinjiang/tacheng/"' in html  # the plain list without JavaScript
 
 

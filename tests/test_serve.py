@@ -210,53 +210,30 @@ def assert_no_traceback(log):
     assert "Traceback" not in text and " 500 " not in text, text[-2000:]
 
 
-def test_head_gets_the_headers_of_get_and_no_body(quiet_server):
+def test_the_server_adapts_requests_to_the_app_and_back(quiet_server):
+    """The policy itself is tested in-process (test_preview_app.py); through the real server
+    each kind of answer keeps its status, headers and body, and what tornado parses itself
+    (an odd Host, an encoded line break, a bare '%') never ends in a traceback."""
     port, log = quiet_server
-    for path in (PAGE, "/", "/no/such/page/", "/__preview__/reload.js",
-                 "/__preview__/error.css"):
-        get_status, get_headers, get_body = request(port, "GET", path)
-        status, headers, body = request(port, "HEAD", path)
-        assert status == get_status and body == b"", path
-        assert headers["content-length"] == get_headers["content-length"] == str(len(get_body))
-        assert headers["content-type"] == get_headers["content-type"]
-    assert_no_traceback(log)
-
-
-def test_only_get_head_and_options_are_answered(quiet_server):
-    port, log = quiet_server
+    get_status, get_headers, get_body = request(port, "GET", PAGE)
+    status, headers, body = request(port, "HEAD", PAGE)
+    assert (get_status, status, body) == (200, 200, b"") and "塔城".encode() in get_body
+    assert headers["content-length"] == get_headers["content-length"] == str(len(get_body))
+    assert get_headers["content-type"] == "text/html; charset=utf-8"
+    assert b"/__preview__/reload.js" in get_body
     status, headers, body = request(port, "OPTIONS", PAGE)
     assert (status, body) == (204, b"") and headers["allow"] == "GET, HEAD, OPTIONS"
-    for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND"):
-        status, headers, body = request(port, method, PAGE, headers=[("Content-Length", "0")])
-        assert status == 405, method
-        assert headers["allow"] == "GET, HEAD, OPTIONS", method
-        assert "塔城".encode() not in body
-    assert_no_traceback(log)
-
-
-def test_host_must_name_this_server_on_loopback(quiet_server):
-    port, log = quiet_server
-    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}",
-                 f"[::1]:{port}"):
-        assert request(port, "GET", PAGE, host=host)[0] == 200, host
-    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}",
-                 f"127.0.0.1.evil.example:{port}", "127.0.0.1:abc", "", None):
-        status, _, body = request(port, "GET", PAGE, host=host)
-        assert status in (403, 421), host
-        assert "塔城".encode() not in body, host
-    for path in ("/__preview__/reload.js", "/livereload"):
-        assert request(port, "GET", path, host=f"evil.example:{port}")[0] in (403, 421)
-    assert_no_traceback(log)
-
-
-def test_malformed_paths_are_not_found(quiet_server):
-    port, log = quiet_server
-    for path in ("/%00", "/xinjiang/%00/index.html", "/" + "a" * 3000, "/%zz",
-                 "/xinjiang/%e4%b8/", "/%ff%fe/", "/" + "b" * 300 + "/", "/%c0%ae%c0%ae/",
-                 "/xinjiang/%0d%0aSet-Cookie:x=1", "/%"):
+    status, headers, _ = request(port, "POST", PAGE, headers=[("Content-Length", "0")])
+    assert status == 405 and headers["allow"] == "GET, HEAD, OPTIONS"
+    for host in (f"evil.example:{port}", "127.0.0.1:abc", None):
+        for path in (PAGE, "/livereload"):
+            status, _, body = request(port, "GET", path, host=host)
+            assert status in (403, 421) and "塔城".encode() not in body, (host, path)
+    assert request(port, "GET", "/static/style.css")[1]["content-type"] == \
+        "text/css; charset=utf-8"
+    for path in ("/xinjiang/%0d%0aSet-Cookie:x=1", "/%", "/%zz", "/no/such/page/"):
         status, headers, _ = request(port, "GET", path)
-        assert status in (400, 404), path
-        assert "set-cookie" not in headers
+        assert status in (400, 404) and "set-cookie" not in headers, path
     assert_no_traceback(log)
 
 
@@ -279,11 +256,11 @@ def test_reload_socket_refuses_other_origins(quiet_server):
         return True
 
     async def check():
-        for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
-            assert await opens(origin), origin
-        for origin in ("http://evil.example", f"http://evil.example:{port}", "null",
-                       f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}",
-                       f"http://127.0.0.1.evil.example:{port}"):
+        # the whole list of origins is checked in-process (test_preview_app.py); here, that
+        # the socket asks the app, also where tornado's own check is skipped (https://
+        # with this Host and port)
+        assert await opens(f"http://127.0.0.1:{port}")
+        for origin in (f"http://evil.example:{port}", f"https://127.0.0.1:{port}"):
             assert not await opens(origin), origin
         assert not await opens(host=f"evil.example:{port}")
 
@@ -312,32 +289,8 @@ def test_port_zero_serves_on_a_free_port_and_says_which(site, tmp_path):
         assert status == 200 and "塔城地区" in body
 
 
-def test_preview_assets_are_only_the_preview_own_files(quiet_server):
-    port, log = quiet_server
-    status, headers, body = request(port, "GET", "/__preview__/reload.js")
-    assert status == 200 and headers["content-type"].startswith("text/javascript")
-    assert b"WebSocket" in body
-    for path in ("/__preview__/", "/__preview__/../serve.py", "/__preview__/%2e%2e/serve.py",
-                 "/__preview__/nothing.js", "/__preview__/__init__.py"):
-        assert request(port, "GET", path)[0] == 404, path
-    assert_no_traceback(log)
-
-
-def test_pages_are_served_with_the_preview_policy(quiet_server):
-    port, _ = quiet_server
-    for path in (PAGE, "/", "/no/such/page/"):
-        body = request(port, "GET", path)[2].decode("utf-8")
-        policies = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]*)"', body)
-        assert len(policies) == 1, path
-        assert f"connect-src 'self' ws://127.0.0.1:{port};" in policies[0], path
-        assert "'unsafe" not in policies[0] and "script-src 'self';" in policies[0]
-        assert body.count("/__preview__/reload.js") == 1, path
-    body = request(port, "GET", PAGE, host=f"localhost:{port}")[2].decode("utf-8")
-    assert f"ws://localhost:{port};" in body   # the socket of the address the page used
-
-
 def test_preview_html_replaces_the_published_policy():
-    from erjian.preview.server import preview_html
+    from erjian.preview.app import preview_html
     from erjian.site.render import CONTENT_SECURITY_POLICY
 
     page = (f'<html><head><meta http-equiv="Content-Security-Policy" '
@@ -365,7 +318,7 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     import io
 
     from erjian.preview import resident_site as resident
-    from erjian.preview.server import Preview
+    from erjian.preview.app import Preview
     from conftest import TODAY
 
     def broken(*args, **kwargs):
@@ -379,7 +332,7 @@ def test_a_rebuild_that_fails_unexpectedly_keeps_the_server(monkeypatch, tmp_pat
     # a file that vanished is a message; anything else is a bug, logged with its traceback
     assert ("Traceback" in log.getvalue()) != isinstance(failure, OSError)
     answer = {}
-    body = b"".join(preview.wsgi(
+    body = b"".join(preview(
         {"REQUEST_METHOD": "GET", "PATH_INFO": PAGE, "HTTP_HOST": "127.0.0.1:8000"},
         lambda status, headers, exc_info=None: answer.update(status=status)))
     assert answer["status"] == "200 OK" and b"build failed" in body
@@ -403,7 +356,7 @@ def test_serve_writes_no_files(site, tmp_path):
 
 
 def test_site_files_named_by_a_url_path():
-    from erjian.preview.server import site_files
+    from erjian.preview.app import site_files
 
     assert site_files("/") == ["index.html"]
     assert site_files("/xinjiang/tacheng/") == ["xinjiang/tacheng/index.html"]
@@ -425,7 +378,7 @@ def test_a_newer_edit_stops_the_warming_of_a_site_wide_page(site, tmp_path):
     work (the server then refreshes for the newer edit instead of finishing this one)."""
     import io
 
-    from erjian.preview.server import Preview
+    from erjian.preview.app import Preview
     from conftest import TODAY
 
     preview = Preview(site, TODAY, stream=io.StringIO(), port=8000, cache_dir=tmp_path / "c")

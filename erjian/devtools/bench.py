@@ -178,6 +178,67 @@ def print_notices_figures(figures: dict, count: int = NOTICES) -> None:
           "KB (the newest 50 notices)")
 
 
+SLOW_LINK = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8,
+             "uploadThroughput": 400 * 1024 / 8}
+
+
+def search_figures(out: Path, query: str = "pidu") -> dict:
+    """Sizes of the search index (plain and gzip; the old single file beside the shards)
+    and, in Chromium on a 400 kbit/s, 400 ms link, the seconds from the first keystroke
+    (typed as soon as the home page has loaded) to the first result. The static server
+    sends the files uncompressed."""
+    import functools
+    import gzip
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from erjian.devtools.chromium import launch
+
+    def size(paths) -> tuple[int, int]:
+        data = [p.read_bytes() for p in paths]
+        return sum(map(len, data)), sum(len(gzip.compress(d, 9)) for d in data)
+    shards = sorted((out / "api" / "search").glob("*.json"))
+    sizes = {"api/search.json (before)": size([out / "api/search.json"]),
+             f"api/search/*.json ({len(shards)} shards)": size(shards),
+             "largest shard": max((size([p]) for p in shards), default=(0, 0)),
+             f"shard of '{query[0]}'": size([out / "api/search" / f"{query[0]}.json"])}
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
+            page.goto(f"http://127.0.0.1:{server.server_port}/", wait_until="load")
+            page.focus("#region-filter")
+            started = time.monotonic()
+            page.keyboard.type(query)
+            page.locator("#filter-results a").first.wait_for(timeout=60000)
+            seconds = time.monotonic() - started
+            first = page.locator("#filter-results a").first.inner_text()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"sizes": sizes, "seconds": seconds, "query": query, "first": first}
+
+
+def print_search_figures(figures: dict) -> None:
+    for name, (plain, packed) in figures["sizes"].items():
+        print(f"search index {name:32} {plain / 1024:6.1f} KB, gzip {packed / 1024:5.1f} KB")
+    print(f"search on a 400 kbit/s, 400 ms link: first result ({figures['first']}) for "
+          f"'{figures['query']}' {figures['seconds']:.2f} s after the first keystroke "
+          "(uncompressed)  target ≤ 2 s")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--today", default="2026-06-15")
@@ -220,6 +281,7 @@ def main(argv=None) -> int:
         for edited in (REGION_FILE, PROVINCE_FILE):   # the preview edits start from these
             shutil.copyfile(ROOT / edited, site / edited)
         previews = {} if args.no_serve else preview_latency(site, args.today)
+        search = {} if args.no_serve else search_figures(out)
         notices = notices_figures(tmp, args.today)
 
     command = "make bench (python -m erjian.devtools.bench)"
@@ -245,6 +307,8 @@ def main(argv=None) -> int:
           f"{workers} workers together at most {(workers + 1) * peak_kb / 1024:.0f} MB   "
           "target ≤ 600 MB")
     print_notices_figures(notices)
+    if search:
+        print_search_figures(search)
     if previews:
         print("live preview in Chromium, file saved → change visible in the open guide page "
               f"({len(next(iter(previews.values())))} edits each; target median ≤ 0.5 s, "

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from erjian.core.errors import Problem, UserError
-from erjian.input.resolve import ResolvedSite
-from erjian.output.incremental import IncrementalOutput, UnitResult, UnitWriter
-from erjian.site.file_list import UnitFiles
-from erjian.site.province_unit import ProvincePages, UnitProducts, province_key
-from erjian.site.sitewide_unit import SitePages
+from erjian.output.incremental import IncrementalOutput, UnitResult
+from erjian.site.province_unit import UnitProducts
+
+if TYPE_CHECKING:
+    from erjian.output.session import BuildSession, DiskDestination
 
 PARALLEL_FROM = 400      # regions to rebuild before forking workers pays off
 SITE_UNIT = "_site"
@@ -26,8 +26,8 @@ SITE_UNIT = "_site"
 _UNITS = None   # the Units of this build, set before forking workers, which inherit it
 
 
-def _unit_in_worker(task) -> UnitResult:
-    return _UNITS.build_province(*task)
+def _unit_in_worker(slug: str) -> UnitResult:
+    return _UNITS.build_province(slug)
 
 
 def _in_workers(tasks: list, workers: int):
@@ -50,51 +50,49 @@ def _in_workers(tasks: list, workers: int):
 
 
 class Units:
-    """Builds the units whose keys changed, then the site-wide unit from every province's
-    products (rebuilt or kept)."""
+    """Builds the units whose keys changed, listed by ``session`` into the disk
+    ``destination``, then the site-wide unit from every province's products (rebuilt or
+    kept)."""
 
-    def __init__(self, site: ResolvedSite, root: Path, fingerprint: str,
-                 province_pages: ProvincePages, site_pages: SitePages):
-        self.site, self.root, self.fingerprint = site, root, fingerprint
-        self.province_pages, self.site_pages = province_pages, site_pages
+    def __init__(self, session: "BuildSession", destination: "DiskDestination"):
+        self.session, self.site = session, session.site
+        self.destination, self.output = destination, destination.output
         self.products: dict[str, UnitProducts] = {}
         self.warnings: list[Problem] = []
         self.total_files = 0
 
-    def run(self, output: IncrementalOutput, workers: int, progress) -> None:
+    def run(self, workers: int, progress) -> None:
         """Build every province whose inputs changed (on every core when there are several),
         then the site-wide pages from all provinces' products."""
+        output = self.output
         changed = self._keep_unchanged(output)
         total = len(self.site.regions) + len(self.site.provinces) + 1
-        done = total - sum(self._size(slug) + 1 for slug, _ in changed)
+        done = total - sum(self._size(slug) + 1 for slug in changed)
         if progress:
             progress(done, total)
-        self.province_pages.prepare(rendering=bool(changed))
-        tasks = [(slug, key, output.unit_writer(slug, key))
-                 for slug, key in sorted(changed, key=lambda c: -self._size(c[0]))]
-        big = sum(self._size(slug) for slug, _ in changed) >= PARALLEL_FROM and len(tasks) > 1
+        self.session.makers.province_pages.prepare(rendering=bool(changed))
+        tasks = sorted(changed, key=lambda slug: -self._size(slug))
+        big = sum(self._size(slug) for slug in changed) >= PARALLEL_FROM and len(tasks) > 1
         if workers > 1 and big:
             with self._inherited_by_workers():
                 for result in _in_workers(tasks, min(workers, len(tasks))):
                     done = self._merge(output, result, done, total, progress)
         else:
             for task in tasks:
-                done = self._merge(output, self.build_province(*task), done, total, progress)
+                done = self._merge(output, self.build_province(task), done, total, progress)
         self._build_site(output)
         if progress:
             progress(total, total)
 
-    def _keep_unchanged(self, output: IncrementalOutput) -> list[tuple[str, str]]:
-        """Takes the products of provinces whose key is unchanged; returns the others as
-        (slug, key)."""
+    def _keep_unchanged(self, output: IncrementalOutput) -> list[str]:
+        """Takes the products of provinces whose key is unchanged; returns the others."""
         changed = []
         for province in self.site.provinces:
-            unit_key = province_key(self.site, self.root, self.fingerprint, province.slug)
-            kept = output.keep_unit(province.slug, unit_key)
+            kept = output.keep_unit(province.slug, self.session.unit_key(province.slug))
             if kept is not None:
                 self._take(province.slug, kept)
             else:
-                changed.append((province.slug, unit_key))
+                changed.append(province.slug)
         return changed
 
     def _size(self, slug: str) -> int:
@@ -112,18 +110,16 @@ class Units:
             gc.unfreeze()
             _UNITS = None
 
-    def build_province(self, slug: str, unit_key: str, writer: UnitWriter) -> UnitResult:
+    def build_province(self, slug: str) -> UnitResult:
         """Every file of one province, rendered and staged where changed (in a worker
         process when the build is large)."""
-        files = UnitFiles(writer, self.fingerprint)
-        return writer.result(self.province_pages.add_unit(files, slug, unit_key))
+        files, products = self.session.province_files(self.destination, slug)
+        return files.writer.result(products)
 
     def _build_site(self, output: IncrementalOutput) -> None:
-        writer = output.unit_writer(SITE_UNIT, self.fingerprint)
-        files = UnitFiles(writer, self.fingerprint)
-        own = self.site_pages.add_unit(files,
-                                       [self.products[p.slug] for p in self.site.provinces])
-        output.merge(writer.result(own))
+        files = self.session.site_files(self.destination,
+                                        [self.products[p.slug] for p in self.site.provinces])
+        output.merge(files.writer.result(UnitProducts(paths=files.paths)))
         self.total_files += len(files.paths)
 
     def _merge(self, output, result: UnitResult, done: int, total: int, progress) -> int:

@@ -1,9 +1,9 @@
 """The build, stage by stage: load+validate → resolve → calendars/cycles → render → write.
 
-``build`` reads and resolves the whole input (cheap: unchanged files come from the input
-cache), plans schedules, and hands the output to ``jobs.Units``, which skips the provinces
-whose inputs did not change and has ``site.province_unit`` and ``site.sitewide_unit`` list
-the rest's files for ``incremental.IncrementalOutput``.
+``build`` opens a ``session.BuildSession`` (the whole input read and resolved, cheap:
+unchanged files come from the input cache; schedules planned; the page makers made) and hands
+it to ``jobs.Units`` with the disk destination: the provinces whose inputs did not change are
+skipped, the rest's files are listed for ``incremental.IncrementalOutput``.
 
 ``check`` runs the same stages with the same page makers, but renders every file of every
 unit in memory and discards it, collecting the problems of each stage instead of stopping
@@ -16,25 +16,20 @@ import datetime as dt
 import gc
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from erjian.core import signed
 from erjian.core.errors import Problem, SiteError
 from erjian.core.memo import NO_MEMO, Memo
-from erjian.dates.history import resolve_with_history
 from erjian.dates.planner import Planner
 from erjian.input.resolve import ResolvedSite
-from erjian.input.validate import read_site
 from erjian.output.incremental import IncrementalOutput, UnitWriter, WriteReport, check_target
 from erjian.output.jobs import PARALLEL_FROM, SITE_UNIT, Units
+from erjian.output.session import BuildSession, DiskDestination, PageMakers
 from erjian.site.file_list import UnitFiles
-from erjian.site.keys import site_fingerprint
-from erjian.site.navigation import RegionTree
-from erjian.site.province_unit import ProvincePages, UnitProducts, province_key
-from erjian.site.render import Renderer
-from erjian.site.sitewide_unit import SitePages
+from erjian.site.province_unit import UnitProducts
 from erjian.site.warnings import unique
 
 Progress = Callable[[int, int], None]
@@ -67,35 +62,16 @@ def _build(root, out, today, progress, cache_dir, base_url, workers, clean) -> B
     started = time.perf_counter()
     check_target(out, root)
     cache_dir = Path(cache_dir or os.environ.get("ERJIAN_CACHE") or root / ".cache")
-    site = resolve_with_history(read_site(root, cache_dir=cache_dir))
-    if base_url:
-        site.input.site = replace(site.input.site, base_url=base_url)
+    signed.never_trust_keys_under(root)   # before the memo is read
     memo = Memo(cache_dir / "memo.pickle")
-    makers = PageMakers(root, site, Planner(site, today, memo), today, memo, cache_dir)
-    units = Units(site, root, makers.fingerprint, makers.province_pages, makers.site_pages)
+    session = BuildSession(root, today, base_url, cache_dir=cache_dir, memo=memo)
     with IncrementalOutput(out, clean=clean, root=root) as output:
-        units.run(output, workers or default_workers(), progress)
+        units = Units(session, DiskDestination(output))
+        units.run(workers or default_workers(), progress)
     memo.save()
-    warnings = unique(site.warnings + units.warnings)
+    warnings = unique(session.site.warnings + units.warnings)
     return BuildResult(output.report, warnings, time.perf_counter() - started,
                        units.total_files)
-
-
-class PageMakers:
-    """What lists and renders a site's files, as the build and ``check`` both use it."""
-
-    def __init__(self, root: Path, site: ResolvedSite, planner: Planner, today: dt.date,
-                 memo: Memo = NO_MEMO, cache_dir: Path | None = None):
-        self.root, self.site, self.today = root, site, today
-        self.fingerprint = site_fingerprint(root, today, site.input.site)
-        renderer = Renderer(root / "templates", site.input.site, site.input.sections,
-                            cache_dir=cache_dir, memo=memo)
-        self.province_pages = ProvincePages(renderer, site, RegionTree(site, planner), today,
-                                            memo)
-        self.site_pages = SitePages(renderer, site, planner, today, root)
-
-    def unit_key(self, slug: str) -> str:
-        return province_key(self.site, self.root, self.fingerprint, slug)
 
 
 def default_workers() -> int:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
-from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 from jinja2.bccache import BytecodeCache
 
@@ -25,37 +23,11 @@ from erjian.core import signed
 from erjian.core.errors import Problem, display_path
 from erjian.core.file_kinds import special_kind
 from erjian.core.memo import Memo
-from erjian.dates.history import resolve_with_history
-from erjian.dates.planner import Planner
 from erjian.input.read_files import outside_problem, outside_root, special_problem
-from erjian.input.validate import InputCache, read_site
+from erjian.input.validate import InputCache
 from erjian.output.jobs import SITE_UNIT
-from erjian.site.keys import site_fingerprint
-from erjian.site.navigation import RegionTree
-from erjian.site.province_unit import ProvincePages, province_key
-from erjian.site.render import Renderer
-from erjian.site.sitewide_unit import SitePages
+from erjian.output.session import BuildSession, MemoryDestination, MemoryFiles
 from erjian.site.warnings import site_findings
-
-
-
-class Collected:
-    """Stands in for ``unitfiles.UnitFiles``: keeps each file's maker instead of rendering."""
-
-    def __init__(self):
-        self.paths: list[str] = []
-        self.makers: dict[str, Callable[[], str | bytes]] = {}
-
-    def add(self, path: str, key, render: Callable[[], str | bytes]) -> None:
-        self.paths.append(path)
-        self.makers[path] = render
-
-    def copy_calendar(self, source: str, path: str) -> bool:
-        """As ``UnitFiles.copy_calendar``."""
-        if not source.endswith(".ics") or source not in self.makers:
-            return False
-        self.add(path, None, self.makers[source])
-        return True
 
 
 class MemoryBytecode(BytecodeCache):
@@ -74,61 +46,43 @@ class MemoryBytecode(BytecodeCache):
 
 
 class Unit:
-    """A unit's page makers, its products for the site-wide pages and what was rendered."""
+    """A unit's files in memory (see ``session.MemoryFiles``) and, once a site-wide page
+    needed them, its products."""
 
-    def __init__(self, key: str, makers: dict, products: dict | None):
-        self.key, self.makers, self.products = key, makers, products
-        self.pages: dict[str, bytes] = {}
+    def __init__(self, key: str, files: MemoryFiles, products: dict | None = None):
+        self.key, self.files, self.products = key, files, products
 
     def page(self, path: str) -> bytes | None:
-        if path not in self.pages:
-            make = self.makers.get(path)
-            if make is None:
-                return None
-            content = make()
-            self.pages[path] = content.encode("utf-8") if isinstance(content, str) else content
-        return self.pages[path]
+        return self.files.content(path)
 
 
 class Generation:
-    """One state of the input, able to render any page of the site."""
+    """One state of the input (a ``session.BuildSession``), able to render any page of the
+    site into memory."""
 
     def __init__(self, root: Path, today: dt.date, base_url: str | None,
                  inputs: InputCache, memo: Memo, previous: "Generation | None" = None,
                  bytecode=None):
         self.root, self.today = Path(root), today
-        site = resolve_with_history(read_site(self.root, cache=inputs))
-        if base_url:
-            site.input.site = replace(site.input.site, base_url=base_url)
-        self.site = site
-        planner = Planner(site, today, memo)
-        self.fingerprint = site_fingerprint(self.root, today, site.input.site)
-        self.renderer = Renderer(self.root / "templates", site.input.site,
-                                 site.input.sections, memo=memo, bytecode=bytecode)
-        self.province_pages = ProvincePages(self.renderer, site, RegionTree(site, planner),
-                                            today, memo)
-        self.site_pages = SitePages(self.renderer, site, planner, today, self.root)
+        self.session = BuildSession(self.root, today, base_url, inputs=inputs, memo=memo,
+                                    bytecode=bytecode)
+        self.site = self.session.site
+        self.destination = MemoryDestination()
         self.units: dict[str, Unit] = {}
-        self._keys: dict[str, str] = {}
         self._keep_unchanged(previous)
 
     @cached_property
     def warnings(self):
         """The warnings ``check`` and the build report: the loader's and every province's."""
-        planner = self.province_pages.tree.planner
-        return [f.problem for f in site_findings(self.site, planner, self.today)]
-
-    def _unit_key(self, slug: str) -> str:
-        if slug not in self._keys:
-            self._keys[slug] = province_key(self.site, self.root, self.fingerprint, slug)
-        return self._keys[slug]
+        return [f.problem for f in site_findings(self.site, self.session.makers.planner,
+                                                 self.today)]
 
     def _keep_unchanged(self, previous: "Generation | None") -> None:
         if previous is None:
             return
         for slug in self.site.input.provinces:
             kept = previous.units.get(slug)
-            if kept is not None and kept.key == self._unit_key(slug):
+            if kept is not None and kept.key == self.session.unit_key(slug):
                 self.units[slug] = kept
 
     def unit_of(self, path: str) -> str:
@@ -143,22 +97,20 @@ class Generation:
         return self.units[name]
 
     def _province_unit(self, slug: str) -> Unit:
-        files = Collected()
-        self.province_pages.add_unit(files, slug, self._unit_key(slug), products=False)
-        return Unit(self._unit_key(slug), files.makers, None)
+        files, _ = self.session.province_files(self.destination, slug, products=False)
+        return Unit(self.session.unit_key(slug), files)
 
     def products(self, slug: str) -> dict:
         """What province ``slug`` contributes to the site-wide pages (worked out once)."""
         unit = self.unit(slug)
         if unit.products is None:
-            unit.products = self.province_pages.add_unit(Collected(), slug, unit.key)
+            unit.products = self.session.province_files(self.destination, slug)[1]
         return unit.products
 
     def _site_unit(self) -> Unit:
         products = [self.products(p.slug) for p in self.site.provinces]
-        files = Collected()
-        self.site_pages.add_unit(files, products)
-        return Unit(self.fingerprint, files.makers, None)
+        files = self.session.site_files(self.destination, products)
+        return Unit(self.session.fingerprint, files)
 
     def page(self, path: str) -> bytes | None:
         """The bytes the build would write at ``path`` (None when the site has no such

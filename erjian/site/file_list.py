@@ -13,8 +13,9 @@ from erjian.site.render import Renderer
 
 
 class FileSink(Protocol):
-    """Where a unit's files go: the build's erjian.output.incremental.UnitWriter (staged on
-    disk) or the preview's pages in memory."""
+    """Where a unit's rendered files go: the build's erjian.output.incremental.UnitWriter
+    (staged on disk) or ``check``'s, which drops them. (The preview's memory destination
+    keeps each file's maker instead: see erjian.output.session.MemoryFiles.)"""
 
     def needs(self, path: str, key: str) -> bool:
         """Registers ``path``; False when a file with this key is already there."""
@@ -33,12 +34,16 @@ class UnitFiles:
         self._calendars: dict[str, tuple] = {}
 
     def add(self, path: str, key, render: Callable[[], str | bytes]) -> None:
-        self.paths.append(path)
-        if path.endswith(".ics"):
-            self._calendars[path] = (key, render)
+        self.listed(path, key, render)
         file_key = digest(self.fingerprint, path, key)
         if self.writer.needs(path, file_key):
             self.writer.store(path, file_key, render())
+
+    def listed(self, path: str, key, render: Callable[[], str | bytes]) -> None:
+        """Remembers ``path`` (and how to publish it again, for a calendar)."""
+        self.paths.append(path)
+        if path.endswith(".ics"):
+            self._calendars[path] = (key, render)
 
     def copy_calendar(self, source: str, path: str) -> bool:
         """Publishes the calendar file ``source`` of this unit again at ``path`` (an old

@@ -22,6 +22,7 @@ from erjian.site.navigation import RegionTree
 from erjian.site.redirects import add_redirects
 from erjian.site.render import Renderer
 from erjian.site.svg import PROVISIONAL, UNCONFIRMED, StageBar, WindowBar, cycle_timeline
+from erjian.site.search_index import index_entry
 from erjian.site.views import api_record, exam_event_ld, search_terms
 from erjian.site.warnings import province_warnings
 
@@ -36,7 +37,7 @@ class UnitProducts:
 
     home: Markup = Markup()
     api: list[str] = field(default_factory=list)           # api/regions.json records
-    search: list[dict] = field(default_factory=list)       # api/search.json entries
+    search: list[list] = field(default_factory=list)       # api/search.json entries
     timeline: list[dict] = field(default_factory=list)     # rows of the national timeline
     regions: dict[str, tuple[str, str]] = field(default_factory=dict)   # key: (name, path)
     paths: list[str] = field(default_factory=list)         # every file of the unit
@@ -263,10 +264,12 @@ def _province_summary(views: list[RegionView]) -> RegionView | None:
 
 
 def _search_entry(view: RegionView, parent: RegionView | None, memo: Memo) -> list:
-    """[name, page path, search terms, where] for the home page's filter."""
+    """[name, page path, search terms, where] for api/search.json, and what the home
+    page's compact index needs (``index_entry``)."""
     region = view.region
     where = region.province.short_name + (f" · {parent.region.name}" if parent else "")
-    return [region.name, region.path, search_terms(region, memo), where]
+    return [region.name, region.path, search_terms(region, memo), where,
+            index_entry(region, where, memo)]
 
 
 def _timeline_rows(province: m.Province, views: list[RegionView]) -> list[dict]:

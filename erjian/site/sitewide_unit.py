@@ -4,6 +4,7 @@ static assets, sitemap and robots.txt, assembled from the provinces' products.""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
 from erjian.site.keys import digest
 from erjian.site.province_unit import UnitProducts
 from erjian.site.render import Renderer
+from erjian.site.search_index import SHARD_KEYS, search_shards
 from erjian.site.svg import national_timeline
 
 API_VERSION = 1
@@ -46,7 +48,12 @@ class SitePages:
                   page(renderer, today, "home.html", "", provinces=site.provinces,
                        fragments=[p.home for p in products], notices=notices[:10]))
         files.add("api/search.json", part("search"),
-                  lambda: _json_lines([e for p in products for e in p.search]))
+                  lambda: _json_lines([e[:4] for p in products for e in p.search]))
+        shards = functools.cache(
+            lambda: search_shards([e[4] for p in products for e in p.search]))
+        for key in SHARD_KEYS:
+            files.add(f"api/search/{key}.json", (part("search"), key),
+                      lambda key=key: shards()[key])
         province_names = [p.name for p in site.provinces]
         files.add("timeline/index.html", (part("timeline"), province_names),
                   lambda: _timeline_page(renderer,

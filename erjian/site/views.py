@@ -12,18 +12,29 @@ from erjian.input import placenames
 from erjian.input.resolve import Region, derive_stem
 
 
+def search_forms(region: Region, memo: Memo = NO_MEMO) -> tuple[str, str, str, str]:
+    """Full pinyin and initials of the name without its suffix and of the whole name
+    (塔城地区 → tacheng, tc, tachengdiqu, tcdq), in the reviewed place-name readings."""
+    stem = derive_stem(region.name)
+    if region.pinyin:
+        forms = region.pinyin.split()
+        if len(forms) == 4:
+            return forms[2], forms[3], forms[0], forms[1]
+        if len(forms) == 2:
+            return forms[0], forms[1], forms[0], forms[1]
+
+    def read(name: str) -> tuple[str, str]:
+        return memo.get(("pinyin", name, library_version("pypinyin"), placenames.version()),
+                        lambda: placenames.forms(name))
+    return (*read(stem), *read(region.name))
+
+
 def search_terms(region: Region, memo: Memo = NO_MEMO) -> str:
     """What the home page's filter matches: the names, their full pinyin and initials
     (塔城地区 → tacheng, tachengdiqu, tc, tcdq), and the slugs."""
     names = {region.name, derive_stem(region.name)}
     terms = set(names) | {region.slug, region.province.slug, region.province.short_name}
-    if region.pinyin:
-        terms.update(region.pinyin.split())
-    else:
-        for name in names:
-            terms.update(memo.get(("pinyin", name, library_version("pypinyin"),
-                                   placenames.version()),
-                                  lambda name=name: placenames.forms(name)))
+    terms.update(search_forms(region, memo))
     return " ".join(sorted(t for t in terms if t))
 
 

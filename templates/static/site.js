@@ -1,7 +1,7 @@
 /* Progressive enhancement only: every page is complete without this file.
    1. Re-computes statuses against the reader's own date (pages may be weeks old).
    2. Moves the "today" marker of SVG timelines.
-   3. Filters the home page's region list by 汉字, pinyin or initials. */
+   3. Searches the home page's regions by 汉字, pinyin or initials (the second block). */
 (function () {
   "use strict";
   var DAY = 86400000;
@@ -95,47 +95,159 @@
     }
     el.textContent = text;
   });
+}());
+
+// The home page's search. The index is in small shards (api/search/<key>.json: one per first
+// letter of the pinyin, and per first character of the name by code point modulo 10). When
+// the box gets focus or the page is idle, the shards are fetched one after another, the one
+// for the reader's first character first, so the first results need one small file even on
+// a slow link. Ranked: exact name, name prefix, full-pinyin prefix, exact initials, initials
+// prefix, name containing the text; within a rank prefecture-level first, then shorter names.
+(function () {
+  "use strict";
   var input = document.getElementById("region-filter");
-  if (input) {
-    var box = document.getElementById("filter-box");
-    var empty = document.getElementById("filter-empty");
-    var results = document.getElementById("filter-results");
-    var groups = document.getElementById("province-groups");
-    var base = box.getAttribute("data-base");
-    var index = null;
-    var loading = false;
-    box.hidden = false;
-    var show = function () {
-      var q = input.value.toLowerCase().replace(/\s+/g, "");
-      groups.hidden = q !== "";
-      results.hidden = q === "";
-      results.textContent = "";
-      if (!q || !index) { empty.hidden = true; return; }
-      var hits = index.filter(function (entry) {
-        return entry[2].split(" ").some(function (t) { return t.indexOf(q) !== -1; });
-      }).slice(0, 50);
-      hits.forEach(function (entry) {
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = base + entry[1];
-        a.textContent = entry[0];
-        li.appendChild(a);
-        if (entry[3]) {
-          var small = document.createElement("small");
-          small.className = "muted";
-          small.textContent = " " + entry[3];
-          li.appendChild(small);
-        }
-        results.appendChild(li);
-      });
-      empty.hidden = hits.length !== 0;
-    };
-    input.addEventListener("input", function () {
-      if (index) { show(); return; }
-      if (loading) { return; }
-      loading = true;
-      fetch(box.getAttribute("data-index")).then(function (r) { return r.json(); })
-        .then(function (data) { index = data; show(); });
+  if (!input) { return; }
+  var box = document.getElementById("filter-box");
+  var state = document.getElementById("filter-status");
+  var results = document.getElementById("filter-results");
+  var groups = document.getElementById("province-groups");
+  var base = box.getAttribute("data-base");
+  var KEYS = "abcdefghijklmnopqrstuvwxyz".split("").concat(
+    "0123456789".split("").map(function (n) { return "h" + n; }));
+  var MAX = 30;
+  var rows = [];
+  var seen = {};
+  var loaded = {};
+  var pending = null;
+  var started = false;
+  box.hidden = false;
+
+  // The live region is written only when its text changes, so nothing is announced twice.
+  function say(text) {
+    if (state.textContent !== text) { state.textContent = text; }
+  }
+
+  function keyOf(q) {
+    var c = q.charAt(0);
+    if (/[a-z]/.test(c)) { return c; }
+    return /[\u3400-\u9fff]/.test(c) ? "h" + (c.charCodeAt(0) % 10) : null;
+  }
+
+  function add(data) {
+    data.rows.split("|").forEach(function (line) {
+      if (!line) { return; }
+      var f = line.split(",");
+      var place = data.places[+f[7]];
+      var path = place[1] + "/" + (f[1] || f[2]) + "/";
+      if (seen[path]) { return; }
+      seen[path] = true;
+      rows.push({name: f[0], stem: f[0].slice(0, f[0].length - f[5].length), path: path,
+                 pinyin: [f[2], f[2] + f[4]], initials: [f[3], f[3] + f[5]],
+                 level: +f[6], where: place[0], order: rows.length});
     });
   }
+
+  // Fetches the shards one at a time (the query's own first), so a shard never waits
+  // behind the whole index; the results are shown again as each arrives.
+  function next() {
+    if (pending) { return; }
+    var q = query();
+    var key = keyOf(q);
+    if (!key || loaded[key]) {
+      key = KEYS.filter(function (k) { return !loaded[k]; })[0];
+    }
+    if (!key) { show(); return; }
+    pending = fetch(box.getAttribute("data-base") + "api/search/" + key + ".json")
+      .then(function (r) {
+        if (!r.ok) { throw new Error(r.status); }
+        return r.json();
+      })
+      .then(function (data) {
+        add(data);
+        loaded[key] = true;
+        pending = null;
+        show();
+        next();
+      })
+      .catch(function () {
+        pending = null;
+        started = false;
+        say("地名没有载入，请检查网络后再输入一次。");
+      });
+  }
+
+  function start() {
+    if (started) { return; }
+    started = true;
+    show();
+    next();
+  }
+
+  function query() { return input.value.toLowerCase().replace(/\s+/g, ""); }
+  function starts(list, q) { return list.some(function (t) { return t.indexOf(q) === 0; }); }
+  function rank(row, q) {
+    if (row.name === q || row.stem === q) { return 0; }
+    if (row.name.indexOf(q) === 0) { return 1; }
+    if (starts(row.pinyin, q)) { return 2; }
+    if (row.initials.indexOf(q) !== -1) { return 3; }
+    if (starts(row.initials, q)) { return 4; }
+    if (row.name.indexOf(q) !== -1) { return 5; }
+    return -1;
+  }
+
+  function item(row) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = base + row.path;
+    a.textContent = row.name;
+    li.appendChild(a);
+    var small = document.createElement("small");
+    small.className = "muted";
+    small.textContent = " " + row.where;
+    li.appendChild(small);
+    return li;
+  }
+
+  var shown = null;
+  function show() {
+    var q = query();
+    var key = keyOf(q);
+    var complete = KEYS.every(function (k) { return loaded[k]; });
+    groups.hidden = q !== "";
+    results.hidden = q === "";
+    if (!q) {
+      results.textContent = "";
+      shown = null;
+      say(complete || !started ? "" : "正在载入地名…");
+      return;
+    }
+    if (!(key ? loaded[key] : complete)) {
+      say("正在载入地名…");
+      if (started) { next(); } else { start(); }
+      return;
+    }
+    var hits = [];
+    rows.forEach(function (row) {
+      var r = rank(row, q);
+      if (r >= 0) { hits.push([r, row]); }
+    });
+    hits.sort(function (a, b) {
+      return a[0] - b[0] || a[1].level - b[1].level ||
+        a[1].name.length - b[1].name.length || a[1].order - b[1].order;
+    });
+    var top = hits.slice(0, MAX);
+    var signature = q + "|" + hits.length + "|" +
+      top.map(function (h) { return h[1].path; }).join(" ");
+    if (signature === shown) { return; }   // nothing new to show or announce
+    shown = signature;
+    results.textContent = "";
+    top.forEach(function (hit) { results.appendChild(item(hit[1])); });
+    say(hits.length === 0 ? "没有找到匹配的地区。" :
+      "找到 " + hits.length + " 个地区" + (hits.length > MAX ? "，显示前 " + MAX + " 个" : "") +
+      "。");
+  }
+
+  input.addEventListener("focus", start);
+  input.addEventListener("input", function () { shown = null; show(); });
+  if ("requestIdleCallback" in window) { window.requestIdleCallback(start, {timeout: 4000}); }
 }());
