@@ -399,7 +399,7 @@ def _read_divisions(path: Path, province: str, show, problems) -> list[m.RegionF
     items = loaded.data["divisions"]
     return [m.RegionFile(name=d["name"], level=d["level"], province=province, slug=d["slug"],
                          parent=d.get("parent"), overrides={}, file=show(path),
-                         line_of={"name": items.line_of(index)}, code=d["code"],
+                         field_lines=(("name", items.line_of(index)),), code=d["code"],
                          pinyin=d.get("pinyin"))
             for index, d in enumerate(values["divisions"])]
 
@@ -478,7 +478,7 @@ def _wrapped_name_problem(region: m.RegionFile) -> Problem | None:
     bare = region.name.strip(NAME_WRAPPERS)
     if bare == region.name or not bare:
         return None
-    return Problem(region.file, region.line_of.get("name"), "name",
+    return Problem(region.file, region.line_of("name"), "name",
                    f"the name '{region.name}' has quotes or brackets around it; they would "
                    "become part of the region's name and of its address",
                    f"write the line as: name: {bare}")
@@ -504,7 +504,7 @@ class Divisions:
         if len(candidates) == 1:
             return candidates[0], None
         if candidates:
-            return None, Problem(region.file, region.line_of.get("name"), "code",
+            return None, Problem(region.file, region.line_of("name"), "code",
                                  f"{len(candidates)} divisions are named '{region.name}'; "
                                  "say which one this file is",
                                  "add 'code:' with its GB/T 2260 code: " +
@@ -517,11 +517,11 @@ class Divisions:
             named = self.by_name.get(region.name, [])
             hint = (f"{region.name}'s code is {', '.join(n.code for n in named)}" if named
                     else f"check the code against {_divisions_file(region)}")
-            return None, Problem(region.file, region.line_of.get("code"), "code",
+            return None, Problem(region.file, region.line_of("code"), "code",
                                  f"code {region.code} is not a division of "
                                  f"'{region.province}'", hint)
         if match.name != region.name:
-            return None, Problem(region.file, region.line_of.get("name"), "name",
+            return None, Problem(region.file, region.line_of("name"), "name",
                                  f"code {match.code} is {match.name} in the division data, "
                                  f"but this file names it '{region.name}'",
                                  f"write the line as: name: {match.name} (if the place was "
@@ -532,7 +532,7 @@ class Divisions:
     def _unknown_name_problem(self, region: m.RegionFile) -> Problem:
         close = difflib.get_close_matches(region.name, list(self.by_name), n=3, cutoff=0.5)
         guess = f" (did you mean {' or '.join(close)}?)" if close else ""
-        return Problem(region.file, region.line_of.get("name"), "name",
+        return Problem(region.file, region.line_of("name"), "name",
                        f"'{region.name}' is not the name of any division of "
                        f"'{region.province}', so this file would make a page of its own "
                        "instead of completing a division's",
@@ -545,7 +545,7 @@ class Divisions:
                                                       None)
         if same is None:
             return None
-        return Problem(region.file, region.line_of.get("division"), "division",
+        return Problem(region.file, region.line_of("division"), "division",
                        f"says 'division: false', but {same.name} is a division of "
                        f"'{region.province}' (code {same.code})",
                        "remove 'division: false': the file then completes that division's "
@@ -558,7 +558,7 @@ def _divisions_file(region: m.RegionFile) -> str:
 
 def _same_division_problem(region: m.RegionFile, first: m.RegionFile,
                            division: m.RegionFile) -> Problem:
-    return Problem(region.file, region.line_of.get("name"), "name",
+    return Problem(region.file, region.line_of("name"), "name",
                    f"{first.file} is already the file of {division.name} (code "
                    f"{division.code}); a division has one region file",
                    "merge the two files into one")
@@ -602,10 +602,10 @@ def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFi
         return None
     overrides = _frozen({k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None})
     code = values.pop("code")
-    line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
+    lines = tuple(loaded.data.key_lines.items()) if isinstance(loaded.data, LineDict) else ()
     return m.RegionFile(name=values["name"], level=values["level"], province=province,
                         slug=values["slug"], parent=values["parent"], overrides=overrides,
-                        file=show(path), line_of=line_of, code=code,
+                        file=show(path), field_lines=lines, code=code,
                         division=values["division"] is not False)
 
 
