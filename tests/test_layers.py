@@ -1,9 +1,11 @@
 """The folders of erjian/ are the stages of the build, and a module imports only from its own
 stage or the stages before it, imports inside functions included: the input never depends on
 how pages look, the site never on where it is published, and the preview and the editors'
-commands are two users of the build, not parts of each other.
+commands are two users of the build, not parts of each other. The harvest reads the network
+through the editors' fetch and is used only by the command line and the developers' tools; its
+two readers of notice text are pure and import nothing past the dates.
 
-    core ← input ← dates ← site ← output ← preview | editor | devtools ← cli
+    core ← input ← dates ← site ← output ← preview | editor ← harvest ← devtools ← cli
 """
 
 import ast
@@ -14,7 +16,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "erjian"
 # Each stage's rank: a module may import from a stage of lower rank, or from its own stage.
 # Stages of equal rank (preview, editor, devtools) may not import each other.
 RANKS = {"core": 0, "input": 1, "dates": 2, "site": 3, "output": 4,
-         "preview": 5, "editor": 5, "devtools": 5, "cli": 6, "__init__": 0}
+         "preview": 5, "editor": 5, "harvest": 6, "devtools": 7, "cli": 8, "__init__": 0}
+# Modules held to fewer stages than their own allows: the pure readers of notices.
+NARROWER = {"erjian.harvest.notice_text": {"core", "input", "dates", "harvest"},
+            "erjian.harvest.holiday_notice": {"core", "input", "dates", "harvest"}}
 
 
 def module_name(path: Path, package: Path) -> str:
@@ -64,8 +69,9 @@ def wrong_way_imports(package: Path) -> list[str]:
             other = stage_of(imported)
             if other not in RANKS or other == stage:
                 continue
-            if RANKS[other] > RANKS[stage] or (RANKS[other] == RANKS[stage]
-                                               and other != "__init__"):
+            narrower = other not in NARROWER.get(importer, {other})
+            if narrower or RANKS[other] > RANKS[stage] or (RANKS[other] == RANKS[stage]
+                                                           and other != "__init__"):
                 found.append(f"{path.relative_to(package.parent)}:{line}: {importer} ({stage}) "
                              f"imports {imported} ({other})")
     return found
@@ -106,3 +112,14 @@ def test_wrong_way_imports_are_found_in_every_form(tmp_path):
         "erjian/preview/server.py:1: erjian.preview.server (preview) imports erjian.editor "
         "(editor)",
     ]
+
+
+def test_the_pure_notice_readers_import_nothing_past_the_dates(tmp_path):
+    package = tmp_path / "erjian"
+    (package / "harvest").mkdir(parents=True)
+    (package / "harvest" / "notice_text.py").write_text(
+        "from erjian.dates import calendars\nfrom erjian.editor import verify_links\n")
+    (package / "harvest" / "fetch.py").write_text("from erjian.editor import verify_links\n")
+    assert wrong_way_imports(package) == [
+        "erjian/harvest/notice_text.py:2: erjian.harvest.notice_text (harvest) imports "
+        "erjian.editor (editor)"]

@@ -117,7 +117,8 @@ def test_unverified_province_says_so_instead_of_guessing(national_slice):
     _, out = national_slice
     page = (out / "hebei" / "qiaoxi-shijiazhuang" / "jidian" / "index.html").read_text("utf-8")
     assert "尚未核实" in page and "不猜测日期" in page
-    assert "本站还没有核实河北发布成绩的官方网站" in page
+    # its authorities are typed from memory: listed, each labelled unverified
+    assert 'href="https://rst.hebei.gov.cn/"' in page and "链接尚未人工核实" in page
     assert "预计 " not in page
 
 
@@ -129,8 +130,7 @@ def test_a_province_change_reaches_all_its_regions(national_slice, tmp_path):
     shutil.copytree(out, target)
     path = work / "regions" / "hebei" / "province.yaml"
     path.write_text(path.read_text("utf-8").replace(
-        "authorities: []", "authorities:\n  - name: 河北省人力资源和社会保障厅\n"
-        "    url: https://hrss.hebei.gov.cn/\n    role: scores"), encoding="utf-8")
+        "url: https://rst.hebei.gov.cn/", "url: https://hrss.hebei.gov.cn/"), encoding="utf-8")
     assert run_cli("--root", str(work), "--out", str(target), "--today", "2026-06-15")[0] == 0
     slugs = [d["slug"] for d in divisions(work, "hebei")["divisions"]]
     for slug in slugs:

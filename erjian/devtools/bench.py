@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]   # the repository: the folder holding build.py
 REGION_FILE = Path("regions/xinjiang/tacheng.yaml")
 PROVINCE_FILE = Path("regions/anhui/province.yaml")
 SERVED_PAGE = "xinjiang/tacheng/jidian/"
@@ -239,6 +239,105 @@ def print_search_figures(figures: dict) -> None:
           "(uncompressed)  target ≤ 2 s")
 
 
+HARVEST_SOURCES = 32
+HARVEST_SITE = ROOT / "tests" / "fixtures" / "harvest_sites" / "rsks.test.gov.cn"
+
+
+def harvest_server(ca_bundle: Path, hosts: list[str]):
+    """An HTTPS server on 127.0.0.1 serving the fixture province site under every name of
+    ``hosts`` (ETags and 304s as a real site; its robots.txt without Crawl-delay); the CA
+    bundle that trusts it is written to ``ca_bundle``."""
+    import hashlib
+    import http.server
+    import ssl
+    import threading
+
+    import trustme
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            path = self.path.split("?", 1)[0]
+            file = HARVEST_SITE / path.lstrip("/")
+            body = file.read_bytes() if file.is_file() else None
+            if path == "/robots.txt":   # the fixture's rules, without its Crawl-delay
+                body = b"".join(line for line in body.splitlines(True)
+                                if not line.lower().startswith(b"crawl-delay"))
+            tag = body is not None and '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+            code = 404 if body is None else 304 if self.headers.get("If-None-Match") == tag \
+                else 200
+            self.send_response(code)
+            self.send_header("Content-Type", "text/html")
+            if tag:
+                self.send_header("ETag", tag)
+            payload = body if code == 200 else b""
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(ca_bundle))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*hosts).configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def harvest_figures(tmp: Path, today: str) -> dict:
+    """A harvest of HARVEST_SOURCES fixture notice lists, first run and an unchanged second
+    run, each as its own process: (seconds, requests, bytes) per run."""
+    import re
+
+    hosts = [f"p{n:02d}.test.gov.cn" for n in range(1, HARVEST_SOURCES + 1)]
+    site = tmp / "harvest-site"
+    for name in ("content", "calendars", "templates"):
+        shutil.copytree(ROOT / name, site / name)
+    for province in SEED_PROVINCES:
+        shutil.copytree(ROOT / "regions" / province, site / "regions" / province,
+                        ignore=shutil.ignore_patterns("_divisions.yaml"))
+    layer = site / "calendars" / "national" / "layer.yaml"
+    layer.write_text(layer.read_text(encoding="utf-8").split("\nsearch:")[0] + "\n",
+                     encoding="utf-8")
+    watched = "".join(f"      - url: https://{host}/kszx/list.html\n" for host in hosts)
+    for path in (site / "regions").glob("*/province.yaml"):   # only the fixture hosts
+        watches = "    notices:\n" + watched if path == site / PROVINCE_FILE else ""
+        text = re.sub(r"    notices:.*\n(?:      - url: .*\n)*", watches,
+                      path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+    server = harvest_server(tmp / "harvest-ca.pem", hosts)
+    port = server.server_address[1]
+    env = dict(os.environ, SSL_CERT_FILE=str(tmp / "harvest-ca.pem"),
+               ERJIAN_VERIFY_RESOLVE=",".join(f"{h}=127.0.0.1:{port}" for h in hosts))
+    runs = {}
+    try:
+        for label in ("first run", "unchanged second run"):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "build.py"), "--root", str(site), "harvest",
+                 "--state", str(tmp / "harvest-state"), "--delay", "0", "--today", today,
+                 "--allow-address", "127.0.0.1"], capture_output=True, text=True, env=env)
+            seconds = time.perf_counter() - started
+            found = re.search(r"(\d+) requests, (\d+) bytes", done.stdout)
+            if done.returncode or not found:
+                raise RuntimeError(f"harvest failed: {done.stderr[-2000:]}")
+            runs[label] = (seconds, int(found[1]), int(found[2]))
+    finally:
+        server.shutdown()
+        server.server_close()
+    return runs
+
+
+def print_harvest_figures(runs: dict) -> None:
+    print(f"harvest of {HARVEST_SOURCES} fixture notice lists over local HTTPS (no politeness "
+          "pauses: --delay 0, no Crawl-delay):")
+    for label, (seconds, requests, size) in runs.items():
+        print(f"  {label:22} {seconds:6.2f} s   {requests:4d} requests   {size:9,d} bytes")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--today", default="2026-06-15")
@@ -246,14 +345,19 @@ def main(argv=None) -> int:
                         help="skip the live-preview figures (they need Chromium)")
     parser.add_argument("--notices-only", action="store_true",
                         help=f"only the figures of a site with {NOTICES:,} notices")
+    parser.add_argument("--harvest-only", action="store_true",
+                        help=f"only the figures of a harvest of {HARVEST_SOURCES} sources")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="erjian-bench-") as tmp:
         tmp = Path(tmp)
+        if args.harvest_only:
+            print_harvest_figures(harvest_figures(tmp, "2027-08-20"))
+            return 0
         if args.notices_only:
             print_notices_figures(notices_figures(tmp, args.today))
             return 0
         site = tmp / "site"
-        for name in ("content", "regions", "calendars", "templates"):
+        for name in ("content", "regions", "calendars", "templates", "divisions"):
             shutil.copytree(ROOT / name, site / name)
         colds = [run_build(site, tmp / f"cold{n}", args.today, tmp / f"cache{n}")
                  for n in range(2)]
@@ -283,6 +387,7 @@ def main(argv=None) -> int:
         previews = {} if args.no_serve else preview_latency(site, args.today)
         search = {} if args.no_serve else search_figures(out)
         notices = notices_figures(tmp, args.today)
+        harvested = harvest_figures(tmp, "2027-08-20")
 
     command = "make bench (python -m erjian.devtools.bench)"
     print(f"national site: {files} files ({pages} HTML pages), {size / 1e6:.1f} MB; "
@@ -309,6 +414,7 @@ def main(argv=None) -> int:
     print_notices_figures(notices)
     if search:
         print_search_figures(search)
+    print_harvest_figures(harvested)
     if previews:
         print("live preview in Chromium, file saved → change visible in the open guide page "
               f"({len(next(iter(previews.values())))} edits each; target median ≤ 0.5 s, "

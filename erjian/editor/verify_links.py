@@ -1,7 +1,8 @@
 """``python build.py verify-links [--write]``: open every official link and say what it gives.
 
-Every ``authorities[].url`` and ``local_office.url`` of the province and region files is
-requested (GET, TLS verified with the standard trust store, which honours ``SSL_CERT_FILE``),
+Every ``authorities[].url`` and ``local_office.url`` of the province and region files (and
+``exam_bodies[].authorities[].url`` of the province files) is requested (GET, TLS verified
+with the standard trust store, which honours ``SSL_CERT_FILE``),
 a few at a time, through ``fetch``: the one function for anything that fetches, with every
 rule of the network. Only public addresses are opened (the name's addresses are checked
 before connecting and the connected peer again after); one deadline bounds name lookup,
@@ -17,7 +18,8 @@ the line and column; the edit is checked by parsing the file again). The edit st
 file as it is when written and is put in place only if nobody saved meanwhile (else it is
 redone on the new content); read-only files are left alone, the file's permissions kept, and
 no temporary file is left behind. ``local_office`` has no ``verified`` field, so its link is
-checked but nothing is recorded.
+checked but nothing is recorded; an exam body's links are checked and their ``verified`` is
+set by hand.
 
 Only for tests: ``ERJIAN_VERIFY_RESOLVE=host=address:port[,host=address:port]`` connects to
 ``address:port`` for ``host`` while still sending ``host`` as TLS server name and checking the
@@ -73,6 +75,7 @@ class Link:
     url: str
     name: str
     index: int | None    # position in 'authorities'; None for local_office (no 'verified')
+                         # and an exam body's (its 'verified' set by hand)
 
     @property
     def where(self) -> str:
@@ -95,6 +98,10 @@ def official_links(site) -> list[Link]:
     links = []
     for province in site.provinces.values():
         links += owner_links(root, province.file, province.authorities, province.local_office)
+        links += [Link(province.file, line_in_file(root / province.file, "exam_bodies", i,
+                                                   "authorities", j, "url"), a.url, a.name, None)
+                  for i, body in enumerate(province.exam_bodies)
+                  for j, a in enumerate(body.authorities)]
     for region in site.regions:
         if "authorities" in region.overrides or "local_office" in region.overrides:
             links += owner_links(root, region.file, region.overrides.get("authorities"),
@@ -129,6 +136,7 @@ class Settings:
     allow_addresses: tuple = ()
     max_body: int = TITLE_BYTES
     max_redirects: int = MAX_REDIRECTS
+    user_agent: str = USER_AGENT
 
 
 @dataclass(frozen=True)
@@ -180,19 +188,20 @@ class Deadline:
         return left
 
 
-def fetch(url: str, settings: Settings, url_problem=None) -> Page:
+def fetch(url: str, settings: Settings, url_problem=None, headers: dict | None = None) -> Page:
     """GET ``url`` over HTTPS and follow its redirects, under every rule: only public
     addresses (checked on the resolved and on the connected address), one deadline for the
     whole fetch, a bounded body, at most ``settings.max_redirects`` hops, each redirect target
     passed to ``url_problem`` (a function giving why a URL is refused, or None) before it is
-    opened. Raises FetchError (RedirectRefused for a refused target)."""
+    opened. ``headers`` are added to every hop's request (e.g. If-None-Match). Raises
+    FetchError (RedirectRefused for a refused target)."""
     deadline = Deadline(settings.timeout)
     current = url
     for _ in range(settings.max_redirects + 1):
-        status, headers, body = _fetch_one(current, settings, deadline)
-        location = headers.get("Location")
+        status, answer, body = _fetch_one(current, settings, deadline, headers or {})
+        location = answer.get("Location")
         if status not in REDIRECTS or not location:
-            return Page(url, current, status, headers, body)
+            return Page(url, current, status, answer, body)
         target = urljoin(current, location.strip())
         problem = url_problem(target) if url_problem else None
         if problem:
@@ -202,7 +211,7 @@ def fetch(url: str, settings: Settings, url_problem=None) -> Page:
                      f"more than {settings.max_redirects} redirects")
 
 
-def _fetch_one(url: str, settings: Settings, deadline: Deadline):
+def _fetch_one(url: str, settings: Settings, deadline: Deadline, extra: dict):
     """One GET: (status, headers, body; empty for a redirect)."""
     sock = None
     try:
@@ -216,7 +225,7 @@ def _fetch_one(url: str, settings: Settings, deadline: Deadline):
         connection.sock = _DeadlineSocket(sock, deadline)
         connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query
                                                           else ""), headers={
-            "User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5",
+            **extra, "User-Agent": settings.user_agent, "Accept": "text/html,*/*;q=0.5",
             "Accept-Encoding": "identity", "Connection": "close"})
         response = connection.getresponse()
         redirect = response.status in REDIRECTS and response.getheader("Location")
@@ -901,17 +910,23 @@ def allowed_networks(texts) -> tuple:
     return tuple(networks)
 
 
-def command(root: Path, args) -> int:
-    """``build.py verify-links`` with its parsed arguments."""
+def checked_resolve(args) -> dict:
+    """The ``ERJIAN_VERIFY_RESOLVE`` pins, once ``args.timeout`` is checked (UserError for
+    either out of order): what every command that fetches starts with."""
     from erjian.core.errors import UserError
 
     if not 0 < args.timeout <= 120:
         raise UserError(f"--timeout {args.timeout:g} is out of range",
                         "give a number of seconds above 0 and at most 120")
     try:
-        resolve = parse_resolve(os.environ.get(RESOLVE_ENV))
+        return parse_resolve(os.environ.get(RESOLVE_ENV))
     except ValueError as exc:
         raise UserError(f"{RESOLVE_ENV}: {exc}", "write host=address:port, comma-separated")
+
+
+def command(root: Path, args) -> int:
+    """``build.py verify-links`` with its parsed arguments."""
+    resolve = checked_resolve(args)
     return run(root, args.today or today_in_china(), args.write, args.timeout,
                resolve=resolve, allow_addresses=allowed_networks(
                    getattr(args, "allow_address", ())))

@@ -81,14 +81,42 @@ class Source:
     document: Optional[str] = None
     published: Optional[dt.date] = None
     url: Optional[str] = None
+    kind: Optional[str] = None
 
+
+SOURCE_KINDS = {
+    "publication": "the issuer's own publication",
+    "report": "a news report or reprint of it, not the issuer's own text (pages say 据报道)",
+}
 
 SOURCE = Schema("source", {
     "title": Text("Title of the notice or page the fact comes from.", required=True),
     "document": Text("Document number, e.g. 国办发明电〔2025〕7号."),
     "published": Date("Date the source was issued."),
     "url": Url("Address of the source."),
+    "kind": Choice(SOURCE_KINDS, "What the source is; 'report' when the issuer's own "
+                   "publication was not seen. Pages label a report as such."),
 }, build=lambda v: Source(**v), help="Where a fact comes from.")
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    """A page listing an authority's notices, watched by ``python build.py harvest``."""
+
+    url: str
+    list_selector: Optional[str] = None
+    body_selector: Optional[str] = None
+
+
+NOTICE_PAGE = Schema("notice page", {
+    "url": Url("Address of the list of notices (or the home page where they are listed).",
+               required=True, policy=False),  # official: harvest applies the stricter policy
+    "list_selector": Text("CSS selector of the notice links on the list page, where the "
+                          "default (every link whose text names the exam) does not fit.",
+                          max_length=200),
+    "body_selector": Text("CSS selector of a notice's text on its own page, where the "
+                          "default (the whole page) does not fit.", max_length=200),
+}, build=lambda v: NoticePage(**v), help="A list of notices to watch.")
 
 
 @dataclass(frozen=True)
@@ -98,6 +126,7 @@ class Authority:
     role: str
     verified: Optional[dt.date] = None
     note: Optional[str] = None
+    notices: tuple = ()
 
 
 AUTHORITY = Schema("authority", {
@@ -108,7 +137,42 @@ AUTHORITY = Schema("authority", {
     "verified": Date("Date an editor last opened the link and checked it is the official site. "
                      "Leave out if nobody has; the page then says the link is unverified."),
     "note": Text("Short note shown under the link.", multiline=True),
-}, build=lambda v: Authority(**v), help="An official place to look.")
+    "notices": ListOf(Record(NOTICE_PAGE), "Pages listing the body's notices, watched by "
+                      "`python build.py harvest`.", default=list),
+}, build=lambda v: Authority(**{**v, "notices": tuple(v["notices"])}),
+   help="An official place to look.")
+
+
+@dataclass(frozen=True)
+class ExamBody:
+    """A body other than the province that may run the exam for some of its regions (the
+    新疆生产建设兵团 in Xinjiang). Until ``source`` settles who sits which exam, the pages of
+    those regions list both bodies' places and assert neither arrangement."""
+
+    slug: str
+    name: str
+    regions: tuple
+    depends_on: str
+    authorities: tuple = ()
+    source: Optional[Source] = None
+
+
+EXAM_BODY = Schema("exam body", {
+    "slug": Slug("Identifier of the body within its province, e.g. bingtuan.", required=True),
+    "name": Text("Official name, e.g. 新疆生产建设兵团.", required=True, max_length=40),
+    "regions": ListOf(Slug(), "Slugs (page addresses) of the province's regions whose "
+                      "candidates may sit this body's exam instead of the province's.",
+                      required=True, min_items=1, unique=True),
+    "depends_on": Text("One sentence, shown on those regions' pages: what decides which exam "
+                       "a candidate sits, as far as known, e.g. 取决于工作单位属于兵团还是地方.",
+                       required=True, max_length=200),
+    "authorities": ListOf(Record(AUTHORITY), "The body's official places, most important "
+                          "first; checked like a province's.", default=list),
+    "source": Record(SOURCE, "The official document that says who sits which exam. Leave out "
+                     "while none has been checked: the pages then say so."),
+}, build=lambda v: ExamBody(**{**v, "regions": tuple(v["regions"]),
+                               "authorities": tuple(v["authorities"])}),
+   help="Another body that may run the exam for some of the province's regions.")
 
 
 @dataclass(frozen=True)
@@ -152,6 +216,7 @@ class StageDates:
     confirmed: bool = False
     source: Optional[Source] = None
     note: Optional[str] = None
+    evidence: Optional[str] = None
 
 
 def _check_stage(values, ctx: Context, data):
@@ -178,6 +243,9 @@ STAGE = Schema("stage", {
     "confirmed": Boolean("True once an official notice gives these dates (then 'source' is "
                          "required); pages label an unconfirmed date as such.", default=False),
     "source": Record(SOURCE, "The official notice that gives the dates."),
+    "evidence": Text("The notice's sentence the dates were read from (written by `python "
+                     "build.py harvest`; for the reviewer, not shown on pages).",
+                     multiline=True),
     "note": Text("Short note shown with the stage, e.g. the pass marks themselves or where "
                  "the audit takes place.", multiline=True),
 }, build=lambda v: StageDates(**{**v, "last": v["last"] or v["first"]}),
@@ -192,6 +260,7 @@ class Exam:
     confirmed: bool = False
     source: Optional[Source] = None
     note: Optional[str] = None
+    evidence: Optional[str] = None
     registration: Optional[StageDates] = None
     admit_card: Optional[StageDates] = None
     pass_marks: Optional[StageDates] = None
@@ -265,6 +334,9 @@ EXAM = Schema("exam", {
                          "'source' is required); pages label an unconfirmed exam as such.",
                          default=False),
     "source": Record(SOURCE, "The notice that sets the days."),
+    "evidence": Text("The notice's sentence the days were read from (written by `python "
+                     "build.py harvest`; for the reviewer, not shown on pages).",
+                     multiline=True),
     "note": Text("Short note shown with the exam.", multiline=True),
     **{key: Record(STAGE, f"{STAGES[key].name}: dates as an official notice gives them. "
                    f"Unrecorded, pages give the usual timing ({STAGES[key].usual}), labelled.")
@@ -373,6 +445,7 @@ class Province:
     note: Optional[str] = None
     file: str = ""
     code: Optional[str] = None
+    exam_bodies: tuple = ()
 
 
 CODE_HINT = "six digits, as in GB/T 2260, e.g. '654200'"
@@ -385,6 +458,9 @@ PROVINCE = Schema("province", {
                        max_length=10),
     "slug": Slug("URL segment; defaults to the folder name."),
     **_inheritable_fields(),
+    "exam_bodies": ListOf(Record(EXAM_BODY), "Other bodies that may run the exam for some of "
+                          "the province's regions; their pages list both bodies' places.",
+                          default=list),
 }, help="A province-level division: regions/<slug>/province.yaml.")
 
 
@@ -695,6 +771,29 @@ ISLAMIC_RULE = Schema("projection rule", {
 
 
 @dataclass(frozen=True)
+class NoticeSearch:
+    """Where the body that sets a layer's arrangements lists them (a search of its library)."""
+
+    url: str
+    query: str
+    list_selector: Optional[str] = None
+    body_selector: Optional[str] = None
+
+
+NOTICE_SEARCH = Schema("notice search", {
+    "url": Url("Address of the search, up to the query (the query is appended, encoded).",
+               required=True, policy=False),  # official: harvest checks the link policy
+    "query": Text("Words searched for, e.g. 部分节假日安排的通知.", required=True,
+                  max_length=60),
+    "list_selector": Text("CSS selector of the result links, where the default (every link "
+                          "whose text contains the query's first words) does not fit.",
+                          max_length=200),
+    "body_selector": Text("CSS selector of a notice's text on its own page.", max_length=200),
+}, build=lambda v: NoticeSearch(**v), help="Where `python build.py harvest` looks for a "
+   "layer's new arrangements.")
+
+
+@dataclass(frozen=True)
 class Layer:
     slug: str
     name: str
@@ -702,6 +801,7 @@ class Layer:
     rules: tuple
     source: Optional[Source]
     file: str = ""
+    search: Optional[NoticeSearch] = None
 
 
 LAYER = Schema("calendar layer", {
@@ -713,6 +813,8 @@ LAYER = Schema("calendar layer", {
     "rules": ListOf(Record(ISLAMIC_RULE), "For 'islamic' projection: the holidays.",
                     default=list),
     "source": Record(SOURCE, "The rule that defines the holidays."),
+    "search": Record(NOTICE_SEARCH, "Where `python build.py harvest` looks for the next "
+                     "year's arrangement."),
 }, help="A calendar layer: calendars/<layer>/layer.yaml.")
 
 

@@ -12,7 +12,7 @@ from erjian.core.errors import Problem, SiteError
 from erjian.input import models as m
 from erjian.input.link_policy import official_url_problem
 from erjian.input.yaml_loader import line_in_file
-from erjian.input.validate import SiteInput
+from erjian.input.validate import DIVISIONS_FILE, SiteInput
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州",
              "自治县", "自治旗", "地区", "新区", "林区", "省", "市", "区", "县", "盟", "旗")
@@ -62,6 +62,7 @@ class Region:
     parent: Optional[str] = None
     pinyin: Optional[str] = None
     own: frozenset = frozenset()   # the inheritable fields its own file sets
+    exam_bodies: tuple = ()   # other bodies whose exam its candidates may sit (m.ExamBody)
 
     @property
     def key(self) -> str:
@@ -109,6 +110,7 @@ def resolve(site: SiteInput) -> ResolvedSite:
     regions = _resolve_regions(site, problems)
     _check_layers(site, regions, problems)
     _check_links(site, regions, problems)
+    _check_exam_bodies(site, regions, problems)
     _check_estimate_reasons(site, regions, problems)
     _check_audit_stages(site, regions, problems)
     by_key = {r.key: r for r in regions}
@@ -164,7 +166,9 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         regions.append(Region(slug=slug, name=region_file.name, level=region_file.level,
                               province=province, file=region_file.file, code=region_file.code,
                               parent=region_file.parent, pinyin=region_file.pinyin,
-                              own=frozenset(region_file.overrides), **settings))
+                              own=frozenset(region_file.overrides),
+                              exam_bodies=tuple(b for b in province.exam_bodies
+                                                if slug in b.regions), **settings))
     return sorted(regions, key=lambda r: (r.province.slug, r.slug))
 
 
@@ -305,6 +309,40 @@ def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]
         if sets_own(owner, "local_office") and owner.local_office and owner.local_office.url:
             _check_official(site, owner, owner.local_office.url, reviewed, problems,
                             "local_office.url", "local_office", "url")
+    for province in site.provinces.values():
+        for i, body in enumerate(province.exam_bodies):
+            for j, authority in enumerate(body.authorities):
+                _check_official(site, province, authority.url, reviewed, problems,
+                                f"exam_bodies[{i + 1}].authorities[{j + 1}].url",
+                                "exam_bodies", i, "authorities", j, "url")
+
+
+def _check_exam_bodies(site: SiteInput, regions: list[Region],
+                       problems: list[Problem]) -> None:
+    """Each exam body has its own slug in its province and names only the province's regions.
+    The names are checked only where the province's generated divisions are there: a partial
+    copy of the site (as in tests) has its hand-written regions alone."""
+    slugs = {(r.province.slug, r.slug) for r in regions}
+    for province in site.provinces.values():
+        seen: set[str] = set()
+        where = site.root / province.file
+        complete = (where.parent / DIVISIONS_FILE).exists()
+        for i, body in enumerate(province.exam_bodies):
+            if body.slug in seen:
+                problems.append(Problem(province.file,
+                                        line_in_file(where, "exam_bodies", i, "slug"),
+                                        f"exam_bodies[{i + 1}].slug",
+                                        f"exam body '{body.slug}' is listed twice",
+                                        "merge the two entries or give one another slug"))
+            seen.add(body.slug)
+            for j, slug in enumerate(body.regions):
+                if complete and (province.slug, slug) not in slugs:
+                    problems.append(Problem(
+                        province.file, line_in_file(where, "exam_bodies", i, "regions", j),
+                        f"exam_bodies[{i + 1}].regions[{j + 1}]",
+                        f"'{slug}' is not a region of {province.name}",
+                        f"use a region's slug, the last part of its address "
+                        f"({province.slug}/<slug>/), as in {province.slug}/_divisions.yaml"))
 
 
 OFFICIAL_HINT = ("link only the official site itself; a domain outside gov.cn must first be "

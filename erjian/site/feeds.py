@@ -169,12 +169,16 @@ def _cycle_events(region, cycle, specialty: m.Specialty, stamp: dt.datetime,
                 _published(recorded.source),)),
             description=f"{year}{_recorded_basis(recorded)}"))
     else:
+        # The page's estimate: released on the window's last day, review counted from it.
+        opens = cycle.release.last if review.estimated else review.opens
+        assumed = (f"本事件按成绩在估算窗口最后一天（{opens.month}月{opens.day}日）公布计算，"
+                   "成绩提前公布则复核期随之提前。" if review.estimated else "")
         events.append(_event(
             slot + "review", "二建成绩复核申请期" + ("（估算）" if review.estimated else ""),
-            review.opens, review.closes, confirmed=not review.estimated, stamp=stamp,
+            opens, review.closes, confirmed=not review.estimated, stamp=stamp,
             revision=_review_revision(cycle, today, exam_steps, exam_dated),
-            description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核，"
-                        "以复核通知为准。"))
+            description=f"{year}成绩公布后{review.working_days}个工作日内可申请复核。"
+                        f"{assumed}以复核通知为准。"))
     for ms in cycle.milestones:
         if ms.key in m.RECORDED_STAGES and ms.key != "review":
             events.append(_event(
@@ -275,12 +279,43 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def sitemap(urls: list[str]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"  <url><loc>{_xml_escape(url)}</loc></url>" for url in urls]
-    lines.append("</urlset>")
-    return "\n".join(lines) + "\n"
+# The sitemap protocol's limits for one file (sitemaps.org): beyond either, an index.
+SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def sitemaps(entries: list[tuple[str, str | None]], abs_url, max_urls: int = SITEMAP_MAX_URLS,
+             max_bytes: int = SITEMAP_MAX_BYTES) -> dict[str, str]:
+    """sitemap.xml for ``entries`` (page path, lastmod or None) by file name: one urlset, or,
+    when it would exceed a limit, an index of ``sitemap-<n>.xml`` parts."""
+    lines = [_url_line(abs_url(path), lastmod) for path, lastmod in entries]
+    parts, size = [[]], 0
+    for line in lines:
+        if parts[-1] and (len(parts[-1]) == max_urls or size + len(line.encode()) + 200
+                          > max_bytes):
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += len(line.encode()) + 1
+    if len(parts) == 1:
+        return {"sitemap.xml": _sitemap_file("urlset", parts[0])}
+    names = [f"sitemap-{n}.xml" for n in range(1, len(parts) + 1)]
+    files = {name: _sitemap_file("urlset", part) for name, part in zip(names, parts)}
+    files["sitemap.xml"] = _sitemap_file(
+        "sitemapindex", [f"  <sitemap><loc>{_xml_escape(abs_url(n))}</loc></sitemap>"
+                         for n in names])
+    return files
+
+
+def _url_line(url: str, lastmod: str | None) -> str:
+    modified = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+    return f"  <url><loc>{_xml_escape(url)}</loc>{modified}</url>"
+
+
+def _sitemap_file(root: str, lines: list[str]) -> str:
+    return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>',
+                      f'<{root} xmlns="{SITEMAP_NS}">', *lines, f"</{root}>"]) + "\n"
 
 
 def robots(sitemap_url: str) -> str:

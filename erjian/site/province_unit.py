@@ -17,6 +17,7 @@ from erjian.input import models as m
 from erjian.input.resolve import ResolvedSite
 from erjian.site.feeds import calendar_template, fill_calendar
 from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
+from erjian.site.indexable import Canonical, capped, newest_fact
 from erjian.site.keys import Keys, digest, files_digest
 from erjian.site.navigation import RegionTree
 from erjian.site.redirects import add_redirects
@@ -26,7 +27,7 @@ from erjian.site.search_index import index_entry
 from erjian.site.views import api_record, exam_event_ld, search_terms
 from erjian.site.warnings import province_warnings
 
-PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths")
+PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths", "sitemap")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class UnitProducts:
     timeline: list[dict] = field(default_factory=list)     # rows of the national timeline
     regions: dict[str, tuple[str, str]] = field(default_factory=dict)   # key: (name, path)
     paths: list[str] = field(default_factory=list)         # every file of the unit
-    redirects: list[str] = field(default_factory=list)     # old addresses: not in the sitemap
+    sitemap: list[tuple[str, str | None]] = field(default_factory=list)   # (path, lastmod)
     warnings: list = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=lambda: dict.fromkeys(PRODUCTS, ""))
 
@@ -64,6 +65,7 @@ class ProvincePages:
         self.renderer, self.site, self.tree = renderer, site, tree
         self.today, self.memo = today, memo
         self.keys = Keys()
+        self.canonical = Canonical(site)
         self.fragments: dict[tuple, object] = {}
 
     def prepare(self, rendering: bool) -> None:
@@ -98,19 +100,18 @@ class ProvincePages:
                                       f"{slug}/feed.xml", f"{slug}/", notices, self.today))
         for view in views:
             self._add_region(files, province, view)
-        redirects = add_redirects(files, self.renderer, self.today, site.input.moved.get(slug),
-                                  province,
-                                  {v.region.path: v.region.specialties for v in views})
+        add_redirects(files, self.renderer, self.today, site.input.moved.get(slug), province,
+                      {v.region.path: v.region.specialties for v in views})
         if not products:
             return None
         made = self._products(province, views, summary)
         made["paths"] = files.paths
-        made["redirects"] = redirects
+        made["sitemap"] = self._sitemap_entries(province, views, notices)
         return UnitProducts(**made, digests={name: digest(made[name]) for name in PRODUCTS})
 
     def _products(self, province: m.Province, views: list[RegionView],
                   summary: RegionView | None) -> dict:
-        """The fields of this province's ``UnitProducts`` but its paths and redirects."""
+        """The fields of this province's ``UnitProducts`` but its paths and sitemap."""
         renderer, tree = self.renderer, self.tree
         records = [json_record(api_record(view, specialty, renderer.url(
             f"{view.region.path}{specialty.code}/")))
@@ -127,6 +128,20 @@ class ProvincePages:
             "warnings": province_warnings(self.site, province, views, self.today),
         }
 
+    def _sitemap_entries(self, province: m.Province, views: list[RegionView],
+                         notices: list[m.Notice]) -> list[tuple[str, str | None]]:
+        """(page path, lastmod) of the province's self-canonical pages, its own first."""
+        entries, newest = [], []
+        for view in views:
+            region = view.region
+            lastmod = newest_fact(view, self.site.notices_by_region[region.key], self.today)
+            newest.append(lastmod)
+            if self.canonical.is_own(region):
+                entries += [(path, _iso(lastmod)) for path in (
+                    region.path, *(f"{region.path}{s.code}/" for s in view.specialties))]
+        mine = capped([*newest, *(n.date for n in notices)], self.today)
+        return [(f"{province.slug}/", _iso(mine)), *entries]
+
     def _add_region(self, files: UnitFiles, province: m.Province, view: RegionView) -> None:
         region, tree = view.region, self.tree
         notices = self.site.notices_by_region[region.key]
@@ -135,17 +150,20 @@ class ProvincePages:
         children = tree.children(view)
         relatives = (_relatives_key([parent] if parent else []), _relatives_key(siblings),
                      _relatives_key(children))
+        canonical = self.canonical.region_page(region)
         page_key = (self.keys.region(view), _cycles_key(self.keys, view), relatives, notices)
-        files.add(f"{region.path}index.html", page_key,
+        files.add(f"{region.path}index.html", (page_key, canonical),
                   page(self.renderer, self.today, "region.html", region.path, view=view,
                        province=province, parent=parent.region if parent else None,
-                       children=[v.region for v in children], notices=notices))
+                       children=[v.region for v in children], notices=notices,
+                       canonical_path=canonical))
         for specialty in view.specialties:
             path = f"{region.path}{specialty.code}/"
-            files.add(f"{path}index.html", (page_key, specialty.code),
-                      lambda view=view, specialty=specialty, path=path: self._guide(
-                          province, view, specialty, parent, siblings, children, notices,
-                          path))
+            canonical = self.canonical.guide_page(region, specialty.code)
+            files.add(f"{path}index.html", (page_key, specialty.code, canonical),
+                      lambda view=view, specialty=specialty, path=path, canonical=canonical:
+                      self._guide(province, view, specialty, parent, siblings, children,
+                                  notices, path, canonical))
             ics_key = (region.name, region.key, _cycles_key(self.keys, view), province.name,
                        specialty.code)
             files.add(f"{path}schedule.ics", ics_key,
@@ -167,7 +185,7 @@ class ProvincePages:
                              self.renderer.site.host)
 
     def _guide(self, province, view, specialty, parent, siblings, children, notices,
-               path) -> str:
+               path, canonical) -> str:
         renderer, cycle, region = self.renderer, view.cycle, view.region
         schedule = self._fragment(("schedule", tuple(id(c) for c in view.cycles),
                                    view.pending_year, province.slug, view.next_exam,
@@ -178,11 +196,11 @@ class ProvincePages:
                                       post_exam_audit=region.post_exam_audit,
                                       timeline_svg=_timeline_svg(cycle, self.today)))
         channels = self._fragment(("channels", id(region.authorities), region.local_office,
-                                   province.slug),
+                                   province.slug, region.exam_bodies),
                                   lambda: renderer.page(
                                       "_channels.html", authorities=region.authorities,
                                       local_office=region.local_office, province=province,
-                                      today=self.today))
+                                      exam_bodies=region.exam_bodies, today=self.today))
         sections = renderer.fill_sections(_section_values(view, specialty), self.fragments)
         group = parent.region.key if parent else f"{province.slug}:top"
         return renderer.page(
@@ -191,7 +209,7 @@ class ProvincePages:
             parent=parent.region if parent else None,
             siblings=self._links(group, [view, *siblings], specialty) if siblings else "",
             children=self._links(region.key, children, specialty) if children else "",
-            notices=notices, page_path=path, today=self.today,
+            notices=notices, page_path=path, canonical_path=canonical, today=self.today,
             event_ld=exam_event_ld(view, specialty, renderer.abs_url(path)))
 
     def _links(self, group: str, views: list[RegionView], specialty: m.Specialty) -> Markup:
@@ -216,6 +234,10 @@ def province_notices(site: ResolvedSite, province: m.Province) -> list[m.Notice]
     found = {n.slug: n for k in keys for n in site.notices_by_region[k]}
     found.update({n.slug: n for n in site.input.notices if province.slug in n.provinces})
     return sorted(found.values(), key=lambda n: (n.date, n.slug), reverse=True)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _cycles_key(keys, view: RegionView) -> tuple:
@@ -321,4 +343,5 @@ def _section_values(view: RegionView, specialty: m.Specialty) -> dict:
         "scores_site": scores_sites[0].name if scores_sites else None,
         "local_office": region.local_office.name if region.local_office else None,
         "local_office_phone": region.local_office.phone if region.local_office else None,
+        "exam_bodies": tuple(body.name for body in region.exam_bodies),
     }

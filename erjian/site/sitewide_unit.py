@@ -15,8 +15,9 @@ from erjian.dates.planner import Planner
 from erjian.input import models as m
 from erjian.input.division_files import dataset_info
 from erjian.input.resolve import ResolvedSite
-from erjian.site.feeds import recent_notices, robots, sitemap
+from erjian.site.feeds import recent_notices, robots, sitemaps
 from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
+from erjian.site.indexable import capped
 from erjian.site.keys import digest
 from erjian.site.province_unit import UnitProducts
 from erjian.site.render import Renderer
@@ -47,8 +48,14 @@ class SitePages:
         files.add("index.html", (part("home"), notices[:10]),
                   page(renderer, today, "home.html", "", provinces=site.provinces,
                        fragments=[p.home for p in products], notices=notices[:10]))
-        files.add("api/search.json", part("search"),
-                  lambda: _json_lines([e[:4] for p in products for e in p.search]))
+        @functools.cache
+        def search_json() -> str:
+            return _json_lines([e[:4] for p in products for e in p.search])
+
+        @functools.cache
+        def regions_json() -> str:
+            return _api_document([r for p in products for r in p.api], today)
+        files.add("api/search.json", part("search"), search_json)
         shards = functools.cache(
             lambda: search_shards([e[4] for p in products for e in p.search]))
         for key in SHARD_KEYS:
@@ -78,18 +85,14 @@ class SitePages:
                   lambda: notice_feed(renderer, f"{inputs.site.title}：通知", "feed.xml", "",
                                       notices, today))
         files.add("404.html", (), page(renderer, today, "404.html", "404.html"))
-        files.add("api/regions.json", part("api"),
-                  lambda: _api_document([r for p in products for r in p.api], today))
+        files.add("api/regions.json", part("api"), regions_json)
+        files.add("api/index.html", (part("api"), part("search")),
+                  lambda: renderer.page("api.html", page_path="api/", today=today, sizes={
+                      "regions": _size(regions_json()), "search": _size(search_json())}))
         self._add_static(files)
-        own = UnitProducts(paths=list(files.paths))
-
-        def sitemap_text() -> str:
-            pages = sorted(path[: -len("index.html")] for p in [*products, own]
-                           for path in set(p.paths).difference(p.redirects)
-                           if path.endswith("index.html"))
-            return sitemap([renderer.abs_url(p) for p in pages])
-
-        files.add("sitemap.xml", (part("paths"), own.paths), sitemap_text)
+        entries = _sitewide_entries(notices, products, today)
+        for name, text in sitemaps(entries, renderer.abs_url).items():
+            files.add(name, (entries, name), lambda text=text: text)
         files.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
         return UnitProducts(paths=files.paths)
 
@@ -114,6 +117,29 @@ class SitePages:
                 data = asset.read_bytes()
                 files.add(f"static/{asset.name}", hashlib.sha256(data).hexdigest(),
                           lambda data=data: data)
+
+
+def _sitewide_entries(notices: list[m.Notice], products: list[UnitProducts],
+                      today: dt.date) -> list[tuple[str, str | None]]:
+    """(page path, lastmod) of every page in the sitemap, sorted by path. The home page and
+    the national timeline sum up every province: their lastmod is the newest of the site;
+    a notice's page has the notice's date; the method and data pages carry none."""
+    provinces = [e for p in products for e in p.sitemap]
+    newest = capped([dt.date.fromisoformat(d) for _, d in provinces if d]
+                    + [n.date for n in notices], today)
+    newest_notice = capped([n.date for n in notices], today)
+    own = [("", newest), ("timeline/", newest), ("methodology/", None), ("api/", None),
+           ("notices/", newest_notice),
+           *((f"notices/{n.slug}/", capped([n.date], today)) for n in notices)]
+    return sorted([*((path, d.isoformat() if d else None) for path, d in own), *provinces])
+
+
+def _size(text: str) -> dict:
+    """A file's size for readers: rounded, in KB below 1 MB, and whether it is large."""
+    size = len(text.encode())
+    if size < 1024 * 1024:
+        return {"label": f"约 {max(1, round(size / 1024))} KB", "large": False}
+    return {"label": f"约 {size / 1024 / 1024:.0f} MB", "large": True}
 
 
 def _api_document(records: list[str], today: dt.date) -> str:
