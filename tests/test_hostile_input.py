@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import run_cli
 from erjian.editor.scaffold import ScaffoldError, new_region
 from erjian.input import models as m
-from erjian.input.load import find_hidden, load_yaml
-from erjian.input.schema import Context
+from erjian.input.characters import find_hidden
+from erjian.input.yaml_loader import load_yaml
+from erjian.input.schema import REJECTED, Context
 from test_validate import write
 
 MOVED = "divisions/moved/anhui.tsv"
@@ -158,7 +159,7 @@ def test_new_region_writes_only_its_name_and_level_or_nothing(tmp_path_factory, 
     assert set(loaded.data) == {"name", "level"}
     assert loaded.data["name"] == unicodedata.normalize("NFC", name).strip()
     ctx = Context(path.name)
-    assert m.REGION.check(loaded.data, ctx) is not None and not ctx.problems
+    assert m.REGION.check(loaded.data, ctx) is not REJECTED and not ctx.problems
 
 
 # --- the character policy: by Unicode category and the default-ignorable set ----------------
@@ -204,9 +205,10 @@ def test_a_notice_written_in_nfd_is_published_in_nfc(site, tmp_path):
 
 def test_import_divisions_refuses_a_moved_file_that_is_a_named_pipe(tmp_path):
     """import-divisions reads the old entries back; a FIFO there must not hang it."""
+    from erjian.core.errors import UserError
     from erjian.input.division_files import read_moved
 
     fifo = tmp_path / "anhui.tsv"
     os.mkfifo(fifo)
-    with pytest.raises(ValueError, match="is a FIFO"):
+    with pytest.raises(UserError, match="is a FIFO"):
         read_moved(fifo)

@@ -139,3 +139,61 @@ def test_a_new_day_rewrites_pages_whose_status_changed(site, tmp_path):
     result = build(site, out, dt.date(2026, 8, 1))
     assert result.report.written > 0
     assert "预计窗口内" in (out / "shanghai/songjiang/kuangye/index.html").read_text("utf-8")
+
+
+# --- the manifest's records ---------------------------------------------------------------
+
+def _manifest(out):
+    from erjian.output.incremental import Manifest
+    from erjian.output.owned_folder import read_marker, state_folder
+
+    version = read_marker(out)
+    return Manifest(state_folder(out) / "versions" / version, version)
+
+
+def test_the_manifest_holds_typed_records(site, tmp_path):
+    import dataclasses
+
+    from erjian.output.incremental import ManifestEntry
+    from erjian.site.province_unit import UnitProducts
+
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    manifest = _manifest(out)
+    entry = manifest.files("anhui")["anhui/index.html"]
+    assert isinstance(entry, ManifestEntry) and len(entry.digest) == 64
+    assert all(isinstance(e, ManifestEntry) for e in manifest.units.values())
+    products = manifest.products("anhui")
+    assert isinstance(products, UnitProducts)
+    assert "anhui/index.html" in products.paths and products.digest_of("home")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        products.paths = []
+
+
+def test_a_manifest_of_an_older_format_is_ignored_not_misread(site, tmp_path):
+    """An older generator's manifest (products as dicts, entries as tuples) is not believed:
+    the next build renders everything, and publishes what a clean build would."""
+    from erjian.core import signed
+
+    out = tmp_path / "out"
+    build(site, out, TODAY)
+    folder = _manifest(out).folder
+    index = signed.load(folder / "index.pickle")
+    index["format"] = 4
+    index["units"] = {u: (e.key, e.digest) for u, e in index["units"].items()}
+    signed.dump(folder / "index.pickle", index)
+    again = build(site, out, TODAY)
+    assert again.report.written == again.pages and again.report.unchanged == 0
+    assert tree_digest(out) == clean_build(site, tmp_path, "clean")
+
+
+def test_typed_entries_pickle_about_as_small_as_tuples():
+    """A national manifest has 42,000 entries: the type must not cost field names each."""
+    import pickle
+
+    from erjian.output.incremental import ManifestEntry
+
+    files = {f"p/r{i}/jianzhu/index.html": (f"{i:032x}", f"{i:064x}") for i in range(2000)}
+    typed = {path: ManifestEntry(*entry) for path, entry in files.items()}
+    assert pickle.loads(pickle.dumps(typed)) == typed
+    assert len(pickle.dumps(typed)) < 1.05 * len(pickle.dumps(files))

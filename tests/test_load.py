@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from conftest import ROOT
-from erjian.input.load import (LineDict, display_width, excerpt, load_markdown, load_yaml,
-                               parse_yaml,
-                         show_line)
+from erjian.input.characters import excerpt
+from erjian.input.yaml_hints import display_width, show_line
+from erjian.input.yaml_loader import LineDict, load_markdown, load_yaml, parse_yaml
 
 
 def test_mapping_and_list_items_know_their_lines():
@@ -232,7 +232,7 @@ def test_a_huge_file_is_read_only_up_to_the_limit(tmp_path):
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from pathlib import Path\n"
-        "from erjian.input.load import load_yaml\n"
+        "from erjian.input.yaml_loader import load_yaml\n"
         f"print(load_yaml(Path({str(path)!r}), 'huge.yaml').problem.message)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=60)

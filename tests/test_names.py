@@ -6,7 +6,7 @@ import pytest
 from conftest import copy_site, run_cli
 from erjian.core.errors import SiteError
 from erjian.input.resolve import resolve
-from erjian.input.schema import SITE_PATHS
+from erjian.core.layout import SITE_PATHS
 from erjian.input.validate import read_site
 
 
@@ -22,7 +22,7 @@ def test_every_top_level_name_the_build_writes_is_reserved_or_a_province(seed_bu
     assert provinces <= written
     site_own = written - provinces
     assert {"index.html", "notices", "feed.xml"} <= site_own   # the listing is not empty
-    assert site_own <= SITE_PATHS, f"add to schema.SITE_PATHS: {sorted(site_own - SITE_PATHS)}"
+    assert site_own <= SITE_PATHS, f"add to layout.SITE_PATHS: {sorted(site_own - SITE_PATHS)}"
 
 
 def test_no_reserved_name_is_a_province(seed_build):

@@ -246,3 +246,54 @@ def test_reviewing_a_domain_revalidates_cached_files_that_imitate_it(site, tmp_p
         resolve(read_site(site, cache))
     assert [(p.file, p.field) for p in info.value.problems] == [
         ("regions/anhui/xuancheng.yaml", "exams[1].source.url")]
+
+
+# --- the schema reports through one channel -----------------------------------------------
+
+def _schema_problems(text: str):
+    """(result, problems) of a small schema with a list of nested mappings, checked on YAML
+    ``text`` loaded with its lines."""
+    from erjian.input.schema import Context, Integer, ListOf, Record, Schema, Text
+    from erjian.input.yaml_loader import parse_yaml
+
+    item = Schema("item", {"name": Text(required=True), "count": Integer(minimum=1)})
+    schema = Schema("thing", {"title": Text(required=True),
+                              "items": ListOf(Record(item), unique=True)})
+    data, problem = parse_yaml(text, "t.yaml")
+    assert problem is None
+    ctx = Context("t.yaml")
+    return schema.check(data, ctx, getattr(data, "line", 1) or 1), ctx.problems
+
+
+def test_every_kind_of_schema_failure_is_a_problem_with_its_line():
+    from erjian.input.schema import REJECTED
+
+    result, problems = _schema_problems(
+        "title: [1]\n"          # a leaf rejects the value
+        "items:\n"
+        "  - name: a\n"
+        "    count: 0\n"        # a leaf inside a nested mapping
+        "  - just text\n"       # a nested mapping that is no mapping
+        "  - name: b\n"
+        "    colour: red\n")    # an unknown field
+    assert result is REJECTED
+    assert [(p.file, p.line, p.field) for p in problems] == [
+        ("t.yaml", 1, "title"), ("t.yaml", 4, "items[1].count"), ("t.yaml", 5, "items[2]"),
+        ("t.yaml", 7, "items[3].colour")]
+    assert problems[2].message == "expected a mapping of item fields, got text"
+    assert problems[2].hint == "write 'key: value' lines"
+
+
+def test_a_file_that_is_no_mapping_is_reported_not_raised():
+    from erjian.input.schema import REJECTED
+
+    result, problems = _schema_problems("- a\n- b\n")
+    assert result is REJECTED
+    assert [(p.line, p.field, p.message) for p in problems] == [
+        (1, None, "expected a mapping of thing fields, got a list")]
+
+
+def test_a_valid_mapping_gives_its_values():
+    result, problems = _schema_problems("title: T\nitems:\n  - name: a\n    count: 2\n")
+    assert problems == []
+    assert result == {"title": "T", "items": [{"name": "a", "count": 2}]}

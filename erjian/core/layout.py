@@ -1,6 +1,7 @@
 """The site's folders, named once: the input the build reads (swept by validation, watched by
 the preview, hashed into the keys) and the tool folders beside it, which together the output
-may never be or be inside. A folder added here is swept, watched and protected everywhere."""
+may never be or be inside. A folder added here is swept, watched and protected everywhere.
+Also the output's own top-level names, which no province may take."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ UNIT_INPUT = ("regions", "content/notices", "divisions")
 TOOL_FOLDERS = ("erjian", "tests", "docs", ".git", ".github", ".cache", ".venv", "node_modules")
 # Top-level folders the output may never be or be inside.
 PROTECTED = INPUT_FOLDERS + TOOL_FOLDERS
+# The output's layout: every top-level name the site writes itself
+# (erjian/site/sitewide_unit.py, SitePages.add_unit) or that browsers and crawlers ask a site
+# for. A province's folder becomes a top-level segment too, so it may not take one of these
+# (regions/notices/ would replace the site's /notices/); input validation refuses such a slug,
+# which is why this list is down here and not in the site stage. tests/test_names.py checks
+# that a build writes nothing at the top level outside this list and the provinces' folders.
+SITE_PATHS = frozenset({
+    "index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
+    "api", "methodology", "notices", "static", "timeline",
+    "favicon.ico", ".well-known",
+    ".erjian-site",   # the output folder's marker (erjian/output/owned_folder.py)
+})
 
 
 @dataclass(frozen=True)

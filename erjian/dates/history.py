@@ -16,7 +16,7 @@ from erjian.core.errors import Problem
 from erjian.dates.calendars import ONE_DAY, WorkCalendar, build_calendar
 from erjian.dates.windows import release_window
 from erjian.input import models as m
-from erjian.input.load import line_in_file
+from erjian.input.yaml_loader import line_in_file
 from erjian.input.resolve import ResolvedSite, resolve
 from erjian.input.validate import SiteInput
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from erjian.core.errors import UserError
 from erjian.input import placenames
 from erjian.input.division_files import DATASET_FILE, moved_text, read_moved
 from erjian.input.models import Moved, moved_path
@@ -84,8 +85,9 @@ def read_dataset(package_dir: Path) -> tuple[dict[str, list[Division]], dict, Da
     readme = package_dir / "README.md"
     found = _DATE.search(readme.read_text(encoding="utf-8")) if readme.exists() else None
     if found is None:
-        raise ValueError(f"{readme}: no date of the data (截止时间：YYYY-MM-DD) found; read the "
-                         "package's README and teach erjian/editor/import_divisions.py where it says it")
+        raise UserError(f"{readme}: no date of the data (截止时间：YYYY-MM-DD) found",
+                        "read the package's README and teach "
+                        "erjian/editor/import_divisions.py where it says it")
     load = lambda name: json.loads((package_dir / "dist" / f"{name}.json")  # noqa: E731
                                    .read_text(encoding="utf-8"))
     provinces = {p["code"]: p["name"] for p in load("provinces") if p["code"] in PROVINCES}

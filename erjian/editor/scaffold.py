@@ -21,10 +21,11 @@ from erjian.core.errors import UserError
 from erjian.editor.import_divisions import (MUNICIPALITIES as MUNICIPALITY_CODES, PROVINCES,
                                             division_level)
 from erjian.input import models as m
-from erjian.input.load import load_yaml, outside_root, parse_yaml
+from erjian.input.read_files import outside_root
+from erjian.input.yaml_loader import load_yaml, parse_yaml
 from erjian.input.models import LEVELS
 from erjian.input.resolve import derive_slug
-from erjian.input.schema import Context, Field, Invalid
+from erjian.input.schema import REJECTED, Context, Field
 from erjian.input.validate import DIVISIONS_FILE, PLACEHOLDER
 
 MUNICIPALITIES = {PROVINCES[code][0] for code in MUNICIPALITY_CODES}
@@ -42,10 +43,12 @@ def guess_level(name: str, province_slug: str) -> str:
 def checked(field: Field, value, what: str, hint: str | None = None):
     """``value`` as the loader would read it from a file, or ScaffoldError saying what is
     wrong with it (``what``: how the message names the argument)."""
-    try:
-        return field.check(value, Context(what), 1)
-    except Invalid as exc:
-        raise ScaffoldError(f"{what} {exc.message}", exc.hint or hint) from None
+    ctx = Context(what)
+    checked_value = field.check(value, ctx, 1)
+    if checked_value is REJECTED:
+        problem = ctx.problems[0]
+        raise ScaffoldError(f"{what} {problem.message}", problem.hint or hint)
+    return checked_value
 
 
 def province_folder(root: Path, province: str) -> Path:

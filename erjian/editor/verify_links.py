@@ -52,7 +52,7 @@ from urllib.parse import urljoin, urlsplit
 
 from erjian.core.clock import today_in_china
 from erjian.input.link_policy import official_url_problem
-from erjian.input.load import line_in_file
+from erjian.input.yaml_loader import line_in_file
 
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 10.0

@@ -8,31 +8,34 @@ import json
 import os
 from pathlib import Path
 
-from erjian.input.load import read_text
+from erjian.core.errors import UserError
+from erjian.input.read_files import read_text
 from erjian.input.models import MOVED_COLUMNS, REASONS, Moved
 
 
 DATASET_FILE = ("divisions", "dataset.json")
+FIX_MOVED = "run `python build.py check` and fix the moved file first"
 
 
 def read_moved(path: Path) -> list[Moved]:
     """The entries of a moved file (its line numbers kept), or [] when there is none.
     A file the build would not read (a FIFO, too big, hidden characters) or a malformed line
-    raises ValueError naming it; the build itself validates the file fully (erjian.input.validate)."""
+    raises UserError naming it; the build itself validates the file fully
+    (erjian.input.validate)."""
     if not os.path.lexists(path):
         return []
     text, problem = read_text(path, str(path))
     if problem:
-        raise ValueError(f"{path}: {problem.message}")
+        raise UserError(f"{path}: {problem.message}", FIX_MOVED)
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line or line.startswith("#"):
             continue
         fields = line.split("\t")
         if len(fields) != len(MOVED_COLUMNS) or fields[2] not in REASONS:
-            raise ValueError(f"{path}:{number}: expected {len(MOVED_COLUMNS)} tab-separated "
-                             f"fields ({', '.join(MOVED_COLUMNS)}) with a reason of "
-                             f"{', '.join(REASONS)}")
+            raise UserError(f"{path}:{number}: expected {len(MOVED_COLUMNS)} tab-separated "
+                            f"fields ({', '.join(MOVED_COLUMNS)}) with a reason of "
+                            f"{', '.join(REASONS)}", FIX_MOVED)
         entries.append(Moved(*fields, line=number))
     return entries
 

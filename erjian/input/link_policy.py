@@ -22,7 +22,7 @@ import html
 import re
 from urllib.parse import unquote, urlsplit
 
-from erjian.input.load import excerpt
+from erjian.input.characters import excerpt
 
 GOV_CN = "gov.cn"
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")

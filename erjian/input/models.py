@@ -464,8 +464,20 @@ PROVINCE = Schema("province", {
 }, help="A province-level division: regions/<slug>/province.yaml.")
 
 
+class FieldLines:
+    """A record that keeps the line of each of its fields from validation, so that a problem
+    found later (resolving, planning) names the line: ``record.line_of(field)``, the one way
+    to ask a model for a field's line."""
+
+    __slots__ = ()
+    field_lines: tuple   # (field, line) pairs
+
+    def line_of(self, field: str) -> int | None:
+        return dict(self.field_lines).get(field)
+
+
 @dataclass(frozen=True)
-class RegionFile:
+class RegionFile(FieldLines):
     """A region as written: what it sets itself; None means 'inherit'."""
 
     name: str
@@ -475,7 +487,7 @@ class RegionFile:
     parent: Optional[str]
     overrides: dict
     file: str
-    line_of: dict
+    field_lines: tuple      # (field, line) pairs, see FieldLines
     code: Optional[str] = None
     pinyin: Optional[str] = None
     division: bool = True   # False: a region that is no administrative division
@@ -521,7 +533,7 @@ DIVISIONS_FILE = Schema("divisions file", {
 
 
 @dataclass(frozen=True)
-class Notice:
+class Notice(FieldLines):
     slug: str
     title: str
     date: dt.date
@@ -536,11 +548,7 @@ class Notice:
     body: str
     file: str
     line: int
-    field_lines: tuple = ()   # (field, line) pairs of the front matter
-
-    def line_of(self, field: str) -> int | None:
-        """Line of a front-matter field, for problems found after validation."""
-        return dict(self.field_lines).get(field)
+    field_lines: tuple = ()   # (field, line) pairs of the front matter, see FieldLines
 
 
 def _check_notice(values, ctx, data):

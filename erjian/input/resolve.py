@@ -11,7 +11,7 @@ from typing import Optional
 from erjian.core.errors import Problem, SiteError
 from erjian.input import models as m
 from erjian.input.link_policy import official_url_problem
-from erjian.input.load import line_in_file
+from erjian.input.yaml_loader import line_in_file
 from erjian.input.validate import DIVISIONS_FILE, SiteInput
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州",
@@ -136,14 +136,14 @@ def _resolve_regions(site: SiteInput, problems: list[Problem]) -> list[Region]:
         if moved:
             problems.append(moved)
         if not slug:
-            problems.append(Problem(region_file.file, region_file.line_of.get("name"), "slug",
+            problems.append(Problem(region_file.file, region_file.line_of("name"), "slug",
                                     f"no URL segment can be derived from '{region_file.name}'",
                                     "add 'slug: <latin letters>' to the file"))
             continue
         key = (region_file.province, slug)
         if key in files_by_slug:
             other = files_by_slug[key]
-            problems.append(Problem(region_file.file, region_file.line_of.get("name"), "slug",
+            problems.append(Problem(region_file.file, region_file.line_of("name"), "slug",
                                     f"slug '{slug}' is already used by {other.file} "
                                     f"({other.name}); two pages cannot share one address",
                                     "give one of them an explicit 'slug', e.g. "
@@ -190,7 +190,7 @@ def _moved_address_problem(site: SiteInput, region_file: m.RegionFile,
     old, new = f"{province}/{published}/", f"{province}/{slug}/"
     moved = site.moved.get(province)
     entry = next((e for e in moved.entries if e.old == old), None) if moved else None
-    line = region_file.line_of.get("slug") or region_file.line_of.get("name")
+    line = region_file.line_of("slug") or region_file.line_of("name")
     if published == slug:
         if entry is None:
             return None
@@ -220,14 +220,14 @@ def _parent_chain(region_file, files_by_slug, problems) -> list[m.RegionFile] | 
     while current.parent:
         parent = files_by_slug.get((current.province, current.parent))
         if parent is None:
-            problems.append(Problem(current.file, current.line_of.get("parent"), "parent",
+            problems.append(Problem(current.file, current.line_of("parent"), "parent",
                                     f"parent '{current.parent}' is not a region of "
                                     f"'{current.province}'",
                                     "use the slug of a region file in the same province folder"))
             return None
         if id(parent) in seen:
             names = " → ".join(r.name for r in chain + [parent])
-            problems.append(Problem(region_file.file, region_file.line_of.get("parent"),
+            problems.append(Problem(region_file.file, region_file.line_of("parent"),
                                     "parent", f"inheritance cycle: {names}",
                                     "one region in the loop must stop naming a parent"))
             return None

@@ -1,9 +1,15 @@
 """Self-validating field types, in the spirit of MkDocs' config options.
 
-A :class:`Schema` is an ordered set of named :class:`Field` objects. ``Schema.check`` takes one
-loaded mapping (a :class:`~erjian.input.load.LineDict`), validates every key, and records each problem
-with the file, line and dotted field name; it never stops at the first problem. Each field also
-describes itself, which is what the editors' schema reference is generated from.
+A :class:`Schema` is an ordered set of named :class:`Field` objects. ``Schema.check`` takes
+one loaded mapping (a :class:`~erjian.input.yaml_loader.LineDict`), validates every key, and
+records each problem with the file, line and dotted field name; it never stops at the first
+problem. Each field also describes itself, which is what the editors' schema reference is
+generated from.
+
+One channel for failure: every ``check`` returns the validated value, or ``REJECTED`` after
+adding its problems to the :class:`Context`. A simple field says what is wrong by raising
+:class:`Invalid` from its ``value``; ``Field.check`` turns that into a problem at the field's
+file and line, so nothing raised ever leaves a check.
 """
 
 from __future__ import annotations
@@ -17,18 +23,19 @@ from typing import Any, Callable
 from erjian.core.errors import Problem
 from erjian.core.limits import SUPPORTED_YEARS, YEARS_REASON
 from erjian.input.link_policy import link_problem, reviewed_domain_problem
-from erjian.input.load import LineDict, LineList, describe_char, excerpt, find_hidden, nfc
+from erjian.input.characters import describe_char, excerpt, find_hidden, nfc
+from erjian.input.yaml_loader import LineDict, LineList
 
 MISSING = object()
+REJECTED = object()   # what a check returns when it reported problems instead of a value
 
 
 class Invalid(Exception):
-    """A value that a field rejects; ``line`` narrows the position inside a nested value."""
+    """Raised by a field's ``value`` (only there) for a value it rejects."""
 
-    def __init__(self, message: str, hint: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
-        self.message, self.hint, self.line, self.field = message, hint, line, field
+        self.message, self.hint = message, hint
 
 
 @dataclass
@@ -72,6 +79,16 @@ class Field:
         self.default = default
 
     def check(self, value, ctx: Context, line: int, where: str = ""):
+        """The validated value, or REJECTED with the problem added to ``ctx`` (at ``line``,
+        under the dotted name ``where``)."""
+        try:
+            return self.value(value, ctx)
+        except Invalid as exc:
+            ctx.error(line, where or None, exc.message, exc.hint)
+            return REJECTED
+
+    def value(self, value, ctx: Context):
+        """The validated value; raises Invalid saying what is wrong."""
         return value
 
     def describe(self) -> str:
@@ -80,7 +97,7 @@ class Field:
 
 class Text(Field):
     """Text on one line unless ``multiline``; control, bidirectional and invisible characters
-    are refused either way (load.hidden_pattern), with the character and its position. The
+    are refused either way (characters.hidden_pattern), with the character and its position. The
     value is given in NFC, also when a YAML escape wrote it."""
 
     kind = "text"
@@ -95,7 +112,7 @@ class Text(Field):
         self.pattern_hint = pattern_hint
         self.multiline = multiline
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Invalid(f"expected text, got {_type_name(value)}")
         text = nfc(str(value).strip())
@@ -135,19 +152,6 @@ def hidden_text(text: str, multiline: bool = False) -> None:
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 SLUG_RULE = "lowercase latin letters, digits and single hyphens"
 
-# Every top-level name the site writes itself (erjian/site/sitewide_unit.py, SitePages.add_unit) or that
-# browsers and crawlers ask a site for. A province's folder becomes a top-level segment too,
-# so it may not take one of these (regions/notices/ would replace the site's /notices/).
-# tests/test_names.py checks that a build writes nothing at the top level outside this list
-# and the provinces' folders.
-SITE_PATHS = frozenset({
-    "index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt",
-    "api", "methodology", "notices", "static", "timeline",
-    "favicon.ico", ".well-known",
-    ".erjian-site",   # the output folder's marker (erjian/output/owned_folder.py)
-})
-
-
 class Slug(Text):
     kind = "slug"
 
@@ -164,7 +168,7 @@ class Integer(Field):
         super().__init__(help, **kw)
         self.minimum, self.maximum = minimum, maximum
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"expected a whole number, got {_type_name(value)}")
         if self.minimum is not None and value < self.minimum:
@@ -181,7 +185,7 @@ class Integer(Field):
 class Boolean(Field):
     kind = "true/false"
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         if not isinstance(value, bool):
             raise Invalid(f"expected true or false, got {_type_name(value)}")
         return value
@@ -190,7 +194,7 @@ class Boolean(Field):
 class Date(Field):
     kind = "date (YYYY-MM-DD)"
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             if isinstance(value, str):
                 raise Invalid(f"'{excerpt(value)}' is not a date in the form YYYY-MM-DD",
@@ -211,9 +215,9 @@ class Year(Integer):
         super().__init__(help, minimum=max(years[0], minimum or years[0]),
                          maximum=years[-1], **kw)
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         try:
-            return super().check(value, ctx, line, where)
+            return super().value(value, ctx)
         except Invalid:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise
@@ -237,8 +241,8 @@ class Url(Text):
         super().__init__(help, **kw)
         self.policy = policy
 
-    def check(self, value, ctx, line, where=""):
-        text = super().check(value, ctx, line, where)
+    def value(self, value, ctx):
+        text = super().value(value, ctx)
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\"'<>]*)?", text):
             raise Invalid(f"'{excerpt(text)}' is not a web address",
                           "give the full address starting with https://")
@@ -255,8 +259,8 @@ class Domain(Text):
         super().__init__(help, max_length=253, pattern=r"[a-z0-9-]+(\.[a-z0-9-]+)+",
                          pattern_hint="a bare domain such as 'xjrsks.com.cn'", **kw)
 
-    def check(self, value, ctx, line, where=""):
-        text = super().check(value, ctx, line, where)
+    def value(self, value, ctx):
+        text = super().value(value, ctx)
         reason = reviewed_domain_problem(text)
         if reason:
             raise Invalid(reason, "list the official site's own domain, e.g. 'xjrsks.com.cn'")
@@ -268,7 +272,7 @@ class Choice(Field):
         super().__init__(help, **kw)
         self.choices = choices
 
-    def check(self, value, ctx, line, where=""):
+    def value(self, value, ctx):
         if isinstance(value, str) and value in self.choices:
             return value
         hint = _did_you_mean(str(value), self.choices) or (
@@ -286,39 +290,38 @@ class ListOf(Field):
         self.item, self.min_items, self.max_items, self.unique = item, min_items, max_items, unique
 
     def check(self, value, ctx, line, where=""):
-        if not isinstance(value, list):
-            raise Invalid(f"expected a list, got {_type_name(value)}",
-                          "write the items one per line, each starting with '- '")
-        if len(value) < self.min_items:
-            raise Invalid(f"needs at least {self.min_items} item(s), has {len(value)}")
-        if len(value) > self.max_items:
-            raise Invalid(f"has {len(value)} items; at most {self.max_items} allowed")
+        problem = self._shape_problem(value)
+        if problem:
+            ctx.error(line, where or None, *problem)
+            return REJECTED
         result, failed = [], False
         for index, item in enumerate(value):
             item_line = value.line_of(index) if isinstance(value, LineList) else line
             item_where = f"{where}[{index + 1}]"
-            try:
-                checked = self.item.check(item, ctx, item_line, item_where)
-            except Invalid as exc:
-                ctx.error(exc.line or item_line, item_where, exc.message, exc.hint)
+            checked = self.item.check(item, ctx, item_line, item_where)
+            if checked is REJECTED:
                 failed = True
-                continue
-            if checked is _FAILED:
-                failed = True
-                continue
-            if self.unique and checked in result:
+            elif self.unique and checked in result:
                 ctx.error(item_line, item_where, f"{_type_name(item)} is listed twice",
                           "remove the repeated item")
                 failed = True
-                continue
-            result.append(checked)
-        return _FAILED if failed else result
+            else:
+                result.append(checked)
+        return REJECTED if failed else result
+
+    def _shape_problem(self, value) -> tuple[str, str | None] | None:
+        """(message, hint) when ``value`` is no list or has too few or too many items."""
+        if not isinstance(value, list):
+            return (f"expected a list, got {_type_name(value)}",
+                    "write the items one per line, each starting with '- '")
+        if len(value) < self.min_items:
+            return f"needs at least {self.min_items} item(s), has {len(value)}", None
+        if len(value) > self.max_items:
+            return f"has {len(value)} items; at most {self.max_items} allowed", None
+        return None
 
     def describe(self):
         return f"list of {self.item.describe()}"
-
-
-_FAILED = object()
 
 
 class Record(Field):
@@ -330,7 +333,7 @@ class Record(Field):
 
     def check(self, value, ctx, line, where=""):
         values = self.schema.check(value, ctx, line, prefix=f"{where}." if where else "")
-        return _FAILED if values is None else self.schema.build(values)
+        return REJECTED if values is REJECTED else self.schema.build(values)
 
     def describe(self):
         return f"mapping ({self.schema.name})"
@@ -346,12 +349,15 @@ class Schema:
         self.name, self.fields, self.build, self.cross_check, self.help = (
             name, fields, build, cross_check, help)
 
-    def check(self, data, ctx: Context, line: int = 1, prefix: str = "") -> dict | None:
-        """Validated values by field name, or None if anything was wrong (all reported)."""
+    def check(self, data, ctx: Context, line: int = 1, prefix: str = ""):
+        """Validated values by field name, or REJECTED if anything was wrong (every problem
+        added to ``ctx``). ``line`` is where ``data`` starts when it carries no lines."""
         if not isinstance(data, dict):
             got = "text" if isinstance(data, str) else _type_name(data)  # may span lines
-            raise Invalid(f"expected a mapping of {self.name} fields, got {got}",
-                          "write 'key: value' lines")
+            ctx.error(line, prefix[:-1] or None,
+                      f"expected a mapping of {self.name} fields, got {got}",
+                      "write 'key: value' lines")
+            return REJECTED
         before = len([p for p in ctx.problems if p.severity == "error"])
         lines = data.line_of if isinstance(data, LineDict) else (lambda key: line)
         for key in data:
@@ -373,24 +379,19 @@ class Schema:
                 else:
                     values[name] = None
                 continue
-            try:
-                checked = spec.check(data[name], ctx, lines(name), where)
-            except Invalid as exc:
-                ctx.error(exc.line or lines(name), where, exc.message, exc.hint)
-                continue
-            if checked is _FAILED:
-                continue
-            values[name] = checked
+            checked = spec.check(data[name], ctx, lines(name), where)
+            if checked is not REJECTED:
+                values[name] = checked
         after = len([p for p in ctx.problems if p.severity == "error"])
         if after != before:
-            return None
+            return REJECTED
         if self.cross_check:
             start = len(ctx.problems)
             self.cross_check(values, ctx, data)
             ctx.problems[start:] = [replace(p, field=prefix + (p.field or ""))
                                     for p in ctx.problems[start:]]
             if len([p for p in ctx.problems if p.severity == "error"]) != before:
-                return None
+                return REJECTED
         return values
 
 

@@ -19,13 +19,15 @@ from pathlib import Path
 from erjian.core import signed
 from erjian.core.errors import Problem, display_path
 from erjian.core.file_kinds import special_kind
-from erjian.core.layout import SiteLayout
+from erjian.core.layout import SITE_PATHS, SiteLayout
 from erjian.core.memo import write_pickle
 from erjian.input import markdown_limits
 from erjian.input import models as m
 from erjian.input.guide_text import LINK_HINT, guide_problems, refused_links
-from erjian.input.load import LineDict, Loaded, escape_hidden, excerpt, find_hidden, load_markdown, load_yaml, outside_problem, outside_root, read_text, special_problem
-from erjian.input.schema import SITE_PATHS, SLUG_PATTERN, SLUG_RULE, Context, Invalid, Schema
+from erjian.input.characters import escape_hidden, excerpt, find_hidden
+from erjian.input.read_files import outside_problem, outside_root, read_text, special_problem
+from erjian.input.yaml_loader import LineDict, Loaded, load_markdown, load_yaml
+from erjian.input.schema import REJECTED, SLUG_PATTERN, SLUG_RULE, Context, Schema
 
 
 @dataclass
@@ -90,11 +92,7 @@ def _check(schema: Schema, loaded: Loaded, problems: list[Problem],
         ctx.error(1, None, f"is empty; expected the fields of a {schema.name}",
                   f"see docs/schema.md for the fields of a {schema.name}")
     else:
-        try:
-            values = schema.check(data, ctx, 1)
-        except Invalid as exc:
-            ctx.error(getattr(data, "line", 1) or 1, None, exc.message, exc.hint)
-            values = None
+        values = schema.check(data, ctx, getattr(data, "line", 1) or 1)
     problems.extend(ctx.problems)
     return None if ctx.failed or data is None else values
 
@@ -327,7 +325,8 @@ def _read_regions(folder: Path, show, problems):
         problems.append(Problem(show(folder), None, None, "folder is missing",
                                 "create regions/<province>/province.yaml"))
         return provinces, regions
-    for stray in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
+    for stray in sorted(p for p in folder.iterdir()
+                        if p.is_file() and p.suffix in (".yaml", ".yml")):
         problems.append(Problem(show(stray), None, None,
                                 "is directly under regions/; every file belongs to a province "
                                 "folder", "move it to regions/<province>/"))
@@ -400,7 +399,7 @@ def _read_divisions(path: Path, province: str, show, problems) -> list[m.RegionF
     items = loaded.data["divisions"]
     return [m.RegionFile(name=d["name"], level=d["level"], province=province, slug=d["slug"],
                          parent=d.get("parent"), overrides={}, file=show(path),
-                         line_of={"name": items.line_of(index)}, code=d["code"],
+                         field_lines=(("name", items.line_of(index)),), code=d["code"],
                          pinyin=d.get("pinyin"))
             for index, d in enumerate(values["divisions"])]
 
@@ -479,7 +478,7 @@ def _wrapped_name_problem(region: m.RegionFile) -> Problem | None:
     bare = region.name.strip(NAME_WRAPPERS)
     if bare == region.name or not bare:
         return None
-    return Problem(region.file, region.line_of.get("name"), "name",
+    return Problem(region.file, region.line_of("name"), "name",
                    f"the name '{region.name}' has quotes or brackets around it; they would "
                    "become part of the region's name and of its address",
                    f"write the line as: name: {bare}")
@@ -505,7 +504,7 @@ class Divisions:
         if len(candidates) == 1:
             return candidates[0], None
         if candidates:
-            return None, Problem(region.file, region.line_of.get("name"), "code",
+            return None, Problem(region.file, region.line_of("name"), "code",
                                  f"{len(candidates)} divisions are named '{region.name}'; "
                                  "say which one this file is",
                                  "add 'code:' with its GB/T 2260 code: " +
@@ -518,11 +517,11 @@ class Divisions:
             named = self.by_name.get(region.name, [])
             hint = (f"{region.name}'s code is {', '.join(n.code for n in named)}" if named
                     else f"check the code against {_divisions_file(region)}")
-            return None, Problem(region.file, region.line_of.get("code"), "code",
+            return None, Problem(region.file, region.line_of("code"), "code",
                                  f"code {region.code} is not a division of "
                                  f"'{region.province}'", hint)
         if match.name != region.name:
-            return None, Problem(region.file, region.line_of.get("name"), "name",
+            return None, Problem(region.file, region.line_of("name"), "name",
                                  f"code {match.code} is {match.name} in the division data, "
                                  f"but this file names it '{region.name}'",
                                  f"write the line as: name: {match.name} (if the place was "
@@ -533,7 +532,7 @@ class Divisions:
     def _unknown_name_problem(self, region: m.RegionFile) -> Problem:
         close = difflib.get_close_matches(region.name, list(self.by_name), n=3, cutoff=0.5)
         guess = f" (did you mean {' or '.join(close)}?)" if close else ""
-        return Problem(region.file, region.line_of.get("name"), "name",
+        return Problem(region.file, region.line_of("name"), "name",
                        f"'{region.name}' is not the name of any division of "
                        f"'{region.province}', so this file would make a page of its own "
                        "instead of completing a division's",
@@ -546,7 +545,7 @@ class Divisions:
                                                       None)
         if same is None:
             return None
-        return Problem(region.file, region.line_of.get("division"), "division",
+        return Problem(region.file, region.line_of("division"), "division",
                        f"says 'division: false', but {same.name} is a division of "
                        f"'{region.province}' (code {same.code})",
                        "remove 'division: false': the file then completes that division's "
@@ -559,7 +558,7 @@ def _divisions_file(region: m.RegionFile) -> str:
 
 def _same_division_problem(region: m.RegionFile, first: m.RegionFile,
                            division: m.RegionFile) -> Problem:
-    return Problem(region.file, region.line_of.get("name"), "name",
+    return Problem(region.file, region.line_of("name"), "name",
                    f"{first.file} is already the file of {division.name} (code "
                    f"{division.code}); a division has one region file",
                    "merge the two files into one")
@@ -603,10 +602,10 @@ def _read_region(path: Path, folder_province: str, show, problems) -> m.RegionFi
         return None
     overrides = _frozen({k: values.pop(k) for k in m.INHERITABLE if values.get(k) is not None})
     code = values.pop("code")
-    line_of = dict(loaded.data.key_lines) if isinstance(loaded.data, LineDict) else {}
+    lines = tuple(loaded.data.key_lines.items()) if isinstance(loaded.data, LineDict) else ()
     return m.RegionFile(name=values["name"], level=values["level"], province=province,
                         slug=values["slug"], parent=values["parent"], overrides=overrides,
-                        file=show(path), line_of=line_of, code=code,
+                        file=show(path), field_lines=lines, code=code,
                         division=values["division"] is not False)
 
 
@@ -764,7 +763,7 @@ def _moved_entry(line: str, number: int, province: str, ctx: Context) -> m.Moved
                   f"{len(m.MOVED_COLUMNS)}: {', '.join(m.MOVED_COLUMNS)}", m.MOVED_HINT)
         return None
     values = m.MOVED.check(dict(zip(m.MOVED_COLUMNS, fields)), ctx, number)
-    if values is None:
+    if values is REJECTED:
         return None
     wrong = False
     for column in ("old", "new"):

@@ -31,8 +31,25 @@ from erjian.core.layout import PROTECTED
 from erjian.output import drift
 from erjian.output import owned_folder
 from erjian.output.owned_folder import fault
+from erjian.site.province_unit import UnitProducts
 
-MANIFEST_FORMAT = 4
+# 5: products are UnitProducts and entries ManifestEntry; an index of another format is not
+# read at all, so a cache written by an older generator is ignored, never misread.
+MANIFEST_FORMAT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """A file's entry (the key of its inputs, the hash of its bytes; no hash yet while only
+    registered) or a unit's (its key, the digest of its files' content)."""
+
+    key: str
+    digest: str | None
+
+    def __reduce__(self):
+        # Pickled as the class (stored once per file, then referred to) and two strings:
+        # no field names, so a national manifest is hardly bigger than with plain tuples.
+        return ManifestEntry, (self.key, self.digest)
 
 
 @dataclass
@@ -56,15 +73,15 @@ class Manifest:
         index = signed.load(folder / "index.pickle") if folder else None
         self.known = (isinstance(index, dict) and index.get("format") == MANIFEST_FORMAT
                       and index.get("version") == version)
-        self.units: dict[str, tuple[str, str]] = dict(index["units"]) if self.known else {}
+        self.units: dict[str, ManifestEntry] = dict(index["units"]) if self.known else {}
         self._files: dict[str, dict] = {}
 
     @property
     def unit_keys(self) -> dict[str, str]:
-        return {unit: key for unit, (key, _) in self.units.items()}
+        return {unit: entry.key for unit, entry in self.units.items()}
 
     def files(self, unit: str) -> dict:
-        """{path: (key, digest)} of a unit, None when not recorded truly."""
+        """{path: ManifestEntry} of a unit, None when not recorded truly."""
         if unit not in self._files:
             data = self._bound(unit, "unit")
             self._files[unit] = data if isinstance(data, dict) else None
@@ -75,14 +92,14 @@ class Manifest:
 
     def all_files(self) -> dict[str, tuple[str, str]]:
         """{path: (unit, digest)} over every unit."""
-        return {path: (unit, entry[1]) for unit in self.units
+        return {path: (unit, entry.digest) for unit in self.units
                 for path, entry in (self.files(unit) or {}).items()}
 
     def _bound(self, unit: str, prefix: str):
         if not self.known or unit not in self.units:
             return None
         data = signed.load(self.folder / f"{prefix}-{_tag(unit)}.pickle")
-        if not isinstance(data, dict) or data.get("unit") != (unit, *self.units[unit]):
+        if not isinstance(data, dict) or data.get("unit") != (unit, self.units[unit]):
             return None
         return data["data"]
 
@@ -97,7 +114,7 @@ def save_manifest(folder: Path, version: str, units: dict, files: dict, products
         for prefix, fresh in (("unit", files), ("products", products)):
             path = folder / f"{prefix}-{tag}.pickle"
             if unit in fresh:
-                signed.dump(path, {"unit": (unit, *units[unit]), "data": fresh[unit]})
+                signed.dump(path, {"unit": (unit, units[unit]), "data": fresh[unit]})
             elif previous is not None and previous.folder != folder:
                 owned_folder.place_link(previous.folder / f"{prefix}-{tag}.pickle", path)
     signed.dump(folder / "index.pickle", {"format": MANIFEST_FORMAT, "version": version,
@@ -108,7 +125,7 @@ def unit_content(files: dict) -> str:
     """A digest of a unit's paths and bytes (not of its keys)."""
     hasher = hashlib.blake2b(digest_size=16)
     for path in sorted(files):
-        hasher.update(f"{path}\0{files[path][1]}\n".encode())
+        hasher.update(f"{path}\0{files[path].digest}\n".encode())
     return hasher.hexdigest()
 
 
@@ -116,7 +133,7 @@ def version_id(units: dict) -> str:
     """Names a version by its content, so that equal sites get equal markers."""
     hasher = hashlib.blake2b(digest_size=12)
     for unit in sorted(units):
-        hasher.update(f"{unit}\0{units[unit][1]}\n".encode())
+        hasher.update(f"{unit}\0{units[unit].digest}\n".encode())
     return hasher.hexdigest()
 
 
@@ -141,9 +158,9 @@ class IncrementalOutput:
         self._stage: Path | None = None
         self._lock: owned_folder.BuildLock | None = None
         self._staged: list[str] = []
-        self._units: dict[str, tuple[str, str]] = {}
+        self._units: dict[str, ManifestEntry] = {}
         self._new: dict[str, dict] = {}
-        self._products: dict[str, object] = {}
+        self._products: dict[str, UnitProducts] = {}
         self._damaged: dict[str, set[str]] = {}     # unit -> files to write again
         self._strays: list[str] = []
         self._inodes: dict[str, int] = {}           # output's files, as checked
@@ -153,7 +170,8 @@ class IncrementalOutput:
     # -- setting up ------------------------------------------------------------------------
 
     def __enter__(self) -> "IncrementalOutput":
-        owned_folder.refuse_unsafe_target(self.target, self.root, self.protected)   # again: time passed
+        # Again: time passed since the command line was read.
+        owned_folder.refuse_unsafe_target(self.target, self.root, self.protected)
         owned_folder.refuse_links_in_state(self.target, self.state)
         with _explained():
             self.state.mkdir(parents=True, exist_ok=True)
@@ -231,14 +249,14 @@ class IncrementalOutput:
         """The unit's products from the last build if its key is unchanged (its files are then
         kept as they are), else None."""
         recorded = self.manifest.units.get(unit)
-        if (recorded is None or recorded[0] != unit_key or unit in self._damaged
+        if (recorded is None or recorded.key != unit_key or unit in self._damaged
                 or self.manifest.files(unit) is None):
             return None
         products = self.manifest.products(unit)
-        if not isinstance(products, dict):
+        if not isinstance(products, UnitProducts):
             return None
         self._units[unit] = recorded
-        self.report.unchanged += len(products.get("paths", ()))
+        self.report.unchanged += len(products.paths)
         return products
 
     def unit_writer(self, unit: str, unit_key: str) -> "UnitWriter":
@@ -252,7 +270,7 @@ class IncrementalOutput:
         """Take over what a unit writer (in this process or a worker) did."""
         if result.unit in self._new:
             raise ValueError(f"unit built twice: {result.unit}")
-        self._units[result.unit] = (result.unit_key, unit_content(result.files))
+        self._units[result.unit] = ManifestEntry(result.unit_key, unit_content(result.files))
         self._new[result.unit] = result.files
         self._products[result.unit] = result.products
         self._staged.extend(result.staged)
@@ -300,11 +318,11 @@ class IncrementalOutput:
 
     def _same_content(self, old: Manifest) -> bool:
         return (not self._staged and set(self._units) == set(old.units)
-                and all(self._units[u][1] == old.units[u][1] for u in self._units))
+                and all(self._units[u].digest == old.units[u].digest for u in self._units))
 
     def _paths(self) -> dict[str, str]:
         """{path: hash} of every file of the new version."""
-        return {path: entry[1] for unit in self._units
+        return {path: entry.digest for unit in self._units
                 for path, entry in self._files_of(unit).items()}
 
     def _publish_stage(self, version: str) -> None:
@@ -345,17 +363,17 @@ class IncrementalOutput:
         """{path: hash} before (in ``base``) and after (in the new version), over the units
         whose content differs: the only places the two versions can differ."""
         changed = [u for u in set(self._units) | set(base.units)
-                   if self._units.get(u, (None, None))[1] != base.units.get(u, (None, None))[1]]
+                   if _content(self._units.get(u)) != _content(base.units.get(u))]
         before: dict[str, str] = {}
         after: dict[str, str] = {}
         for unit in changed:
             if unit in base.units:
-                before.update((p, e[1]) for p, e in (base.files(unit) or {}).items())
+                before.update((p, e.digest) for p, e in (base.files(unit) or {}).items())
             if unit in self._units:
-                after.update((p, e[1]) for p, e in self._files_of(unit).items())
+                after.update((p, e.digest) for p, e in self._files_of(unit).items())
         return before, after
 
-    def _files_of(self, unit: str) -> dict:
+    def _files_of(self, unit: str) -> dict[str, ManifestEntry]:
         return self._new[unit] if unit in self._new else self.manifest.files(unit)
 
     def _removed_since(self, base: Manifest) -> set:
@@ -368,6 +386,10 @@ class IncrementalOutput:
         for entry in (self.state / "versions").iterdir():
             if entry.name != keep:
                 owned_folder.remove_tree(entry)
+
+
+def _content(entry: ManifestEntry | None) -> str | None:
+    return entry.digest if entry else None
 
 
 @contextlib.contextmanager
@@ -396,12 +418,12 @@ def _file_hash(path: Path) -> str | None:
 class UnitResult:
     unit: str
     unit_key: str
-    files: dict
+    files: dict[str, ManifestEntry]
     staged: list
     written: int
     unchanged: int
     bytes_written: int
-    products: object
+    products: UnitProducts
 
 
 class UnitWriter:
@@ -420,18 +442,18 @@ class UnitWriter:
         if relative in self.files:
             raise ValueError(f"two pages want the same file: {relative}")
         old = self.old.get(relative)
-        if old and old[0] == key:
+        if old and old.key == key:
             self.files[relative] = old
             self.unchanged += 1
             return False
-        self.files[relative] = (key, None)
+        self.files[relative] = ManifestEntry(key, None)
         return True
 
     def store(self, relative: str, key: str, content) -> None:
         old = self.old.get(relative)
         digest, size, written = stage_file(self.stage, relative, content,
-                                           old[1] if old else None)
-        self.files[relative] = (key, digest)
+                                           old.digest if old else None)
+        self.files[relative] = ManifestEntry(key, digest)
         if written:
             self.staged.append(relative)
             self.written += 1
@@ -439,7 +461,7 @@ class UnitWriter:
         else:
             self.unchanged += 1
 
-    def result(self, products) -> UnitResult:
+    def result(self, products: UnitProducts) -> UnitResult:
         return UnitResult(self.unit, self.unit_key, self.files, self.staged, self.written,
                           self.unchanged, self.bytes_written, products)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from erjian.core.errors import Problem, UserError
 from erjian.output.incremental import IncrementalOutput, UnitResult
+from erjian.site.province_unit import UnitProducts
 
 if TYPE_CHECKING:
     from erjian.output.session import BuildSession, DiskDestination
@@ -56,7 +57,7 @@ class Units:
     def __init__(self, session: "BuildSession", destination: "DiskDestination"):
         self.session, self.site = session, session.site
         self.destination, self.output = destination, destination.output
-        self.products: dict[str, dict] = {}
+        self.products: dict[str, UnitProducts] = {}
         self.warnings: list[Problem] = []
         self.total_files = 0
 
@@ -118,7 +119,7 @@ class Units:
     def _build_site(self, output: IncrementalOutput) -> None:
         files = self.session.site_files(self.destination,
                                         [self.products[p.slug] for p in self.site.provinces])
-        output.merge(files.writer.result({"paths": files.paths}))
+        output.merge(files.writer.result(UnitProducts(paths=files.paths)))
         self.total_files += len(files.paths)
 
     def _merge(self, output, result: UnitResult, done: int, total: int, progress) -> int:
@@ -129,7 +130,7 @@ class Units:
             progress(done, total)
         return done
 
-    def _take(self, unit: str, products: dict) -> None:
+    def _take(self, unit: str, products: UnitProducts) -> None:
         self.products[unit] = products
-        self.total_files += len(products["paths"])
-        self.warnings.extend(products["warnings"])
+        self.total_files += len(products.paths)
+        self.warnings.extend(products.warnings)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from markupsafe import Markup
-
 from erjian.core import signed
 from erjian.core.errors import Problem, SiteError
 from erjian.core.memo import NO_MEMO, Memo
@@ -31,7 +29,7 @@ from erjian.output.incremental import IncrementalOutput, UnitWriter, WriteReport
 from erjian.output.jobs import PARALLEL_FROM, SITE_UNIT, Units
 from erjian.output.session import BuildSession, DiskDestination, PageMakers
 from erjian.site.file_list import UnitFiles
-from erjian.site.province_unit import PRODUCTS
+from erjian.site.province_unit import UnitProducts
 from erjian.site.warnings import unique
 
 Progress = Callable[[int, int], None]
@@ -159,7 +157,7 @@ class SiteCheck:
             problems.extend(exc.problems)
         return unique(problems + files.problems)
 
-    def province(self, slug: str) -> tuple[list[Problem], dict]:
+    def province(self, slug: str) -> tuple[list[Problem], UnitProducts]:
         """(problems, products) of one province unit; a unit that fails as a whole (a
         redirect to no page, say) gives stand-in products, so that the site-wide pages are
         still checked."""
@@ -168,14 +166,8 @@ class SiteCheck:
             return files.problems, self.makers.province_pages.add_unit(
                 files, slug, self.makers.unit_key(slug))
         except SiteError as exc:
-            return files.problems + exc.problems, self._stand_in_products(slug)
-
-    def _stand_in_products(self, slug: str) -> dict:
-        regions = self.makers.site.regions_by_province[slug]
-        return {"home": Markup(), "api": [], "search": [], "timeline": [], "paths": [],
-                "sitemap": [], "warnings": [],
-                "regions": {r.key: (r.name, r.path) for r in regions},
-                "digests": dict.fromkeys(PRODUCTS, "")}
+            return files.problems + exc.problems, UnitProducts.empty(
+                self.makers.site.regions_by_province[slug])
 
     def _provinces(self, workers: int) -> list[tuple[str, tuple]]:
         site = self.makers.site

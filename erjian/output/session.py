@@ -27,7 +27,7 @@ from erjian.output.jobs import SITE_UNIT
 from erjian.site.file_list import UnitFiles
 from erjian.site.keys import site_fingerprint
 from erjian.site.navigation import RegionTree
-from erjian.site.province_unit import ProvincePages, province_key
+from erjian.site.province_unit import ProvincePages, UnitProducts, province_key
 from erjian.site.render import Renderer
 from erjian.site.sitewide_unit import SitePages
 
@@ -125,7 +125,7 @@ class BuildSession:
         return self.fingerprint if unit == SITE_UNIT else self.makers.unit_key(unit)
 
     def province_files(self, destination: Destination, slug: str,
-                       products: bool = True) -> tuple[UnitFiles, dict | None]:
+                       products: bool = True) -> tuple[UnitFiles, UnitProducts | None]:
         """Province ``slug``'s files listed into ``destination``, and (unless ``products``
         is False) what the province contributes to the site-wide pages."""
         files = destination.unit_files(slug, self.unit_key(slug), self.fingerprint)
@@ -133,7 +133,7 @@ class BuildSession:
                                                    products=products)
         return files, made
 
-    def site_files(self, destination: Destination, products: list[dict]) -> UnitFiles:
+    def site_files(self, destination: Destination, products: list[UnitProducts]) -> UnitFiles:
         """The site-wide files listed into ``destination``, from every province's
         ``products`` in site order."""
         files = destination.unit_files(SITE_UNIT, self.fingerprint, self.fingerprint)

@@ -23,7 +23,7 @@ from erjian.core import signed
 from erjian.core.errors import Problem, display_path
 from erjian.core.file_kinds import special_kind
 from erjian.core.memo import Memo
-from erjian.input.load import outside_problem, outside_root, special_problem
+from erjian.input.read_files import outside_problem, outside_root, special_problem
 from erjian.input.validate import InputCache
 from erjian.output.jobs import SITE_UNIT
 from erjian.output.session import BuildSession, MemoryDestination, MemoryFiles

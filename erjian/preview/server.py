@@ -39,7 +39,7 @@ from pathlib import Path
 
 from erjian.core.errors import UserError, display_path
 from erjian.core.layout import INPUT_FOLDERS
-from erjian.input.load import outside_root
+from erjian.input.read_files import outside_root
 from erjian.preview.app import ALLOWED_METHODS, Preview, page_path
 
 WATCHED = INPUT_FOLDERS

@@ -5,6 +5,7 @@ products for the site-wide pages."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
@@ -29,6 +30,32 @@ from erjian.site.warnings import province_warnings
 PRODUCTS = ("api", "search", "home", "timeline", "regions", "paths", "sitemap")
 
 
+@dataclass(frozen=True)
+class UnitProducts:
+    """What a unit hands to the site-wide pages, kept with it in the manifest. ``digests``
+    holds a digest of each of the ``PRODUCTS``, so that a site-wide page is rendered again
+    only when some province's part of it changed."""
+
+    home: Markup = Markup()
+    api: list[str] = field(default_factory=list)           # api/regions.json records
+    search: list[list] = field(default_factory=list)       # api/search.json entries
+    timeline: list[dict] = field(default_factory=list)     # rows of the national timeline
+    regions: dict[str, tuple[str, str]] = field(default_factory=dict)   # key: (name, path)
+    paths: list[str] = field(default_factory=list)         # every file of the unit
+    sitemap: list[tuple[str, str | None]] = field(default_factory=list)   # (path, lastmod)
+    warnings: list = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=lambda: dict.fromkeys(PRODUCTS, ""))
+
+    @classmethod
+    def empty(cls, regions: list[m.Region]) -> "UnitProducts":
+        """Stand-in products of a unit that failed as a whole: only its regions' names, so
+        that the site-wide pages can still be checked."""
+        return cls(regions={r.key: (r.name, r.path) for r in regions})
+
+    def digest_of(self, name: str) -> str:
+        return self.digests[name]
+
+
 class ProvincePages:
     """Lists the files of province units. Fragments shared by many pages (a schedule, a
     group's links, a filled guide section) are rendered once per process."""
@@ -51,7 +78,7 @@ class ProvincePages:
             self.renderer.sections
 
     def add_unit(self, files: UnitFiles, slug: str, unit_key: str,
-                 products: bool = True) -> dict | None:
+                 products: bool = True) -> UnitProducts | None:
         """Lists every file of province ``slug``; returns its products for the site-wide
         pages (None when not asked for: the preview lists a province's pages first and
         works out its products only when a site-wide page needs them)."""
@@ -80,12 +107,11 @@ class ProvincePages:
         made = self._products(province, views, summary)
         made["paths"] = files.paths
         made["sitemap"] = self._sitemap_entries(province, views, notices)
-        made["digests"] = {name: digest(made[name]) for name in PRODUCTS}
-        return made
+        return UnitProducts(**made, digests={name: digest(made[name]) for name in PRODUCTS})
 
     def _products(self, province: m.Province, views: list[RegionView],
                   summary: RegionView | None) -> dict:
-        """What the site-wide pages need from this province, kept with its unit."""
+        """The fields of this province's ``UnitProducts`` but its paths and sitemap."""
         renderer, tree = self.renderer, self.tree
         records = [json_record(api_record(view, specialty, renderer.url(
             f"{view.region.path}{specialty.code}/")))

@@ -19,6 +19,7 @@ from erjian.site.feeds import recent_notices, robots, sitemaps
 from erjian.site.file_list import UnitFiles, json_record, notice_feed, page
 from erjian.site.indexable import capped
 from erjian.site.keys import digest
+from erjian.site.province_unit import UnitProducts
 from erjian.site.render import Renderer
 from erjian.site.search_index import SHARD_KEYS, search_shards
 from erjian.site.svg import national_timeline
@@ -35,42 +36,43 @@ class SitePages:
         self.renderer, self.site, self.planner = renderer, site, planner
         self.today, self.root = today, root
 
-    def add_unit(self, files: UnitFiles, products: list[dict]) -> None:
-        """Lists every site-wide file; ``products`` are the provinces', in site order."""
+    def add_unit(self, files: UnitFiles, products: list[UnitProducts]) -> UnitProducts:
+        """Lists every site-wide file; ``products`` are the provinces', in site order.
+        Returns the site-wide unit's own products (its paths)."""
         site, renderer, today = self.site, self.renderer, self.today
         inputs = site.input
         notices = sorted(inputs.notices, key=lambda n: (n.date, n.slug), reverse=True)
 
         def part(name: str) -> str:
-            return digest([p["digests"][name] for p in products])
+            return digest([p.digest_of(name) for p in products])
         files.add("index.html", (part("home"), notices[:10]),
                   page(renderer, today, "home.html", "", provinces=site.provinces,
-                       fragments=[p["home"] for p in products], notices=notices[:10]))
+                       fragments=[p.home for p in products], notices=notices[:10]))
         @functools.cache
         def search_json() -> str:
-            return _json_lines([e[:4] for p in products for e in p["search"]])
+            return _json_lines([e[:4] for p in products for e in p.search])
 
         @functools.cache
         def regions_json() -> str:
-            return _api_document([r for p in products for r in p["api"]], today)
+            return _api_document([r for p in products for r in p.api], today)
         files.add("api/search.json", part("search"), search_json)
         shards = functools.cache(
-            lambda: search_shards([e[4] for p in products for e in p["search"]]))
+            lambda: search_shards([e[4] for p in products for e in p.search]))
         for key in SHARD_KEYS:
             files.add(f"api/search/{key}.json", (part("search"), key),
                       lambda key=key: shards()[key])
         province_names = [p.name for p in site.provinces]
         files.add("timeline/index.html", (part("timeline"), province_names),
                   lambda: _timeline_page(renderer,
-                                         [r for p in products for r in p["timeline"]],
+                                         [r for p in products for r in p.timeline],
                                          [prov.name for prov, p in zip(site.provinces,
                                                                        products)
-                                          if not p["timeline"]],
+                                          if not p.timeline],
                                          today))
         self._add_methodology(files)
         files.add("notices/index.html", notices,
                   page(renderer, today, "notices.html", "notices/", notices=notices))
-        names = {k: v for p in products for k, v in p["regions"].items()}
+        names = {k: v for p in products for k, v in p.regions.items()}
         regions_of = _regions_by_notice(site)
         for notice in notices:
             regions = [names[k] for k in regions_of.get(notice.slug, ())]
@@ -92,6 +94,7 @@ class SitePages:
         for name, text in sitemaps(entries, renderer.abs_url).items():
             files.add(name, (entries, name), lambda text=text: text)
         files.add("robots.txt", (), lambda: robots(renderer.abs_url("sitemap.xml")))
+        return UnitProducts(paths=files.paths)
 
     def _add_methodology(self, files: UnitFiles) -> None:
         inputs, planner, provinces = self.site.input, self.planner, self.site.provinces
@@ -116,12 +119,12 @@ class SitePages:
                           lambda data=data: data)
 
 
-def _sitewide_entries(notices: list[m.Notice], products: list[dict],
+def _sitewide_entries(notices: list[m.Notice], products: list[UnitProducts],
                       today: dt.date) -> list[tuple[str, str | None]]:
     """(page path, lastmod) of every page in the sitemap, sorted by path. The home page and
     the national timeline sum up every province: their lastmod is the newest of the site;
     a notice's page has the notice's date; the method and data pages carry none."""
-    provinces = [e for p in products for e in p["sitemap"]]
+    provinces = [e for p in products for e in p.sitemap]
     newest = capped([dt.date.fromisoformat(d) for _, d in provinces if d]
                     + [n.date for n in notices], today)
     newest_notice = capped([n.date for n in notices], today)

@@ -17,7 +17,7 @@ from pathlib import Path
 from erjian.core.errors import Problem
 from erjian.dates.planner import Planner
 from erjian.input import models as m
-from erjian.input.load import line_in_file
+from erjian.input.yaml_loader import line_in_file
 from erjian.input.resolve import sets_own
 
 
