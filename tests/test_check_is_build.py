@@ -25,10 +25,10 @@ MOVED_NOWHERE = "anhui/jiu/\tanhui/no-such-place/\trenamed\t旧名\t马鞍山市
 # Inputs the build refuses only while rendering. ``replace``: site path -> [old, new].
 RENDER_CASES = [
     {"case": "misspelt guide placeholder",
-     "replace": {GUIDE: ["{{ region_name }}不单独", "{{ regoin_name }}不单独"]},
-     "expect": [f"{GUIDE}: cannot be filled: 'regoin_name' is undefined"]},
+     "replace": {GUIDE: ["成绩只在{{ province_short }}", "成绩只在{{ provnice_short }}"]},
+     "expect": [f"{GUIDE}: cannot be filled: 'provnice_short' is undefined"]},
     {"case": "guide placeholder that does not parse",
-     "replace": {GUIDE: ["{{ region_name }}不单独", "{{ region_name }不单独"]},
+     "replace": {GUIDE: ["成绩只在{{ province_short }}", "成绩只在{{ province_short }"]},
      "expect": [f"{GUIDE}:", "placeholder syntax error"]},
     {"case": "release notice dated after the build date",
      "write": {"content/notices/2026-anhui-release.md": RELEASE_NOTICE},

@@ -17,8 +17,12 @@ NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 def canonical(out, path: str) -> str:
+    """The page's canonical address, which its Open Graph address must repeat (a shared
+    link names the same page a search engine indexes)."""
     html = (out / path / "index.html").read_text("utf-8")
-    return re.search(r'<link rel="canonical" href="([^"]+)">', html).group(1)
+    found = re.search(r'<link rel="canonical" href="([^"]+)">', html).group(1)
+    assert re.search(r'<meta property="og:url" content="([^"]+)">', html).group(1) == found
+    return found
 
 
 def sitemap(out) -> dict[str, str | None]:
