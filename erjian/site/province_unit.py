@@ -92,6 +92,7 @@ class ProvincePages:
         files.add(f"{slug}/index.html", (province, unit_key, history.key()),
                   page(self.renderer, self.today, "province.html", f"{slug}/",
                        province=province, summary=summary, top_level=top,
+                       standings=standings(summary, self.today) if summary else [],
                        children={v.region.key: tree.children(v) for v in top},
                        notices=notices, history=history,
                        history_min_years=HISTORY_MIN_YEARS))
