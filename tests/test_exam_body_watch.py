@@ -60,3 +60,18 @@ def test_a_notice_from_the_bodys_site_writes_nothing_into_the_regions_exams(tmp_
     assert "新疆生产建设兵团: 报名 2027-03-10 – 2027-03-20" in unplaced
     assert "2027-05-29 – 2027-05-30" in unplaced and "decide by hand" in unplaced
     assert "## Proposed changes (0)" in out
+
+
+def test_a_watched_page_off_the_official_sites_is_an_error_with_its_line(tmp_path):
+    """The harvest would refuse it at every run; check says so once, where it is written."""
+    root = copy_site(tmp_path / "site")
+    path = root / "regions" / "xinjiang" / "province.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("notices: [{url: https://rsj.xjbt.gov.cn/}]",
+                                 "notices: [{url: https://rsj-xjbt.example.com/}]"), "utf-8")
+    code, _, err = run_cli("--root", str(root), "check")
+    line = next(n for n, row in enumerate(path.read_text("utf-8").splitlines(), 1)
+                if "rsj-xjbt.example.com" in row)
+    assert code == 1
+    assert (f"error: regions/xinjiang/province.yaml:{line}: "
+            "[exam_bodies[1].authorities[1].notices[1].url]") in err

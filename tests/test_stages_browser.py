@@ -83,17 +83,22 @@ def test_the_region_page_names_the_next_step_with_its_year(browser, origin, when
     context.close()
 
 
-@pytest.mark.parametrize("path", [REGION, "anhui/"])
-def test_the_browser_says_what_the_build_said_on_the_build_date(browser, origin, path):
+@pytest.mark.parametrize("path, line, start", [
+    (REGION, ".next", "2026年成绩预计 7月22日–8月20日"),
+    # the province page's answer block: the status line in force (the others are hidden)
+    ("anhui/", ".answer-when > span:not([hidden])", "进展：截至2026年7月30日，2026年成绩预计"),
+])
+def test_the_browser_says_what_the_build_said_on_the_build_date(browser, origin, path, line,
+                                                                start):
     """site.js rewrites the next step; on the day the site was built it must say exactly what
     the page says without JavaScript."""
     context = browser.new_context(**PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(origin + path, wait_until="load")
-    built = page.locator(".next").first.inner_text()
+    built = page.locator(line).first.inner_text()
     context.close()
     context, page, problems = open_at(browser, origin + path, "2026-07-30T10:00:00+08:00")
-    assert page.locator(".next").first.inner_text() == built
-    assert built.startswith("2026年成绩预计 7月22日–8月20日")
+    assert page.locator(line).first.inner_text() == built
+    assert built.startswith(start)
     assert problems == []
     context.close()

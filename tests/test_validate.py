@@ -1,7 +1,10 @@
 """Stages 2 and 3: every problem of a run is reported with file, line, field and a hint."""
 
+import shutil
+
 import pytest
 
+from conftest import ROOT, copy_site, run_cli
 from erjian.core.errors import SiteError
 from erjian.input.resolve import derive_slug, resolve
 from erjian.input.validate import read_site
@@ -297,3 +300,22 @@ def test_a_valid_mapping_gives_its_values():
     result, problems = _schema_problems("title: T\nitems:\n  - name: a\n    count: 2\n")
     assert problems == []
     assert result == {"title": "T", "items": [{"name": "a", "count": 2}]}
+
+
+def test_a_province_file_with_an_error_does_not_disown_its_moved_file(tmp_path):
+    """Xinjiang's province.yaml has a typo: that is the one error. Its moved file is still
+    Xinjiang's (regions/xinjiang/ exists), not a file 'that belongs to no province'."""
+    root = copy_site(tmp_path / "site")
+    moved = root / "divisions" / "moved"
+    moved.mkdir(parents=True)
+    shutil.copy(ROOT / "divisions" / "moved" / "xinjiang.tsv", moved / "xinjiang.tsv")
+    (moved / "xinjaing.tsv").write_text("", encoding="utf-8")
+    path = root / "regions" / "xinjiang" / "province.yaml"
+    path.write_text(path.read_text("utf-8").replace("short_name:", "shortname:", 1), "utf-8")
+    code, _, err = run_cli("--root", str(root), "check")
+    assert code == 1
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert any("unknown field 'shortname'" in line for line in errors), errors
+    assert [line for line in errors if "belongs to no province" in line] == [
+        "error: divisions/moved/xinjaing.tsv: belongs to no province: moved files are named "
+        "<province>.tsv after a folder of regions/ ('xinjaing' is none)"]

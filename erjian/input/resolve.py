@@ -295,9 +295,9 @@ def _check_audit_stages(site: SiteInput, regions: list[Region],
 
 
 def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]) -> None:
-    """Official channels (authorities, the local office) must pass the stricter link policy
-    (erjian.input.link_policy.official_url_problem); each is checked once, in the file that sets it.
-    They are checked here rather than by the schema so that a refused link does not also
+    """Official channels (authorities, the pages of theirs the harvest watches, the local
+    office) must pass the stricter link policy (erjian.input.link_policy.official_url_problem);
+    each is checked once, in the file that sets it. They are checked here rather than by the schema so that a refused link does not also
     hide the file from the regions that inherit from it. Every other URL field passes the
     general link policy when its file is validated."""
     reviewed = site.site.official_domains if site.site else ()
@@ -306,6 +306,10 @@ def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]
             for index, authority in enumerate(owner.authorities):
                 _check_official(site, owner, authority.url, reviewed, problems,
                                 f"authorities[{index + 1}].url", "authorities", index, "url")
+                for n, watched in enumerate(authority.notices):   # harvest fetches these
+                    _check_official(site, owner, watched.url, reviewed, problems,
+                                    f"authorities[{index + 1}].notices[{n + 1}].url",
+                                    "authorities", index, "notices", n, "url")
         if sets_own(owner, "local_office") and owner.local_office and owner.local_office.url:
             _check_official(site, owner, owner.local_office.url, reviewed, problems,
                             "local_office.url", "local_office", "url")
@@ -315,6 +319,11 @@ def _check_links(site: SiteInput, regions: list[Region], problems: list[Problem]
                 _check_official(site, province, authority.url, reviewed, problems,
                                 f"exam_bodies[{i + 1}].authorities[{j + 1}].url",
                                 "exam_bodies", i, "authorities", j, "url")
+                for n, watched in enumerate(authority.notices):
+                    _check_official(site, province, watched.url, reviewed, problems,
+                                    f"exam_bodies[{i + 1}].authorities[{j + 1}].notices"
+                                    f"[{n + 1}].url", "exam_bodies", i, "authorities", j,
+                                    "notices", n, "url")
 
 
 def _check_exam_bodies(site: SiteInput, regions: list[Region],

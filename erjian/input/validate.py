@@ -703,17 +703,20 @@ def _read_moved(root: Path, provinces: dict, show, problems) -> dict[str, MovedF
 
 def _stray_moved_files(root: Path, provinces: dict, show) -> list[Problem]:
     """Files of the moved folder that belong to no province: their redirects would never be
-    published, silently."""
+    published, silently. A folder of regions/ counts even when its province.yaml has errors
+    of its own (those are reported; this would point the wrong way)."""
     folder = Path(root).joinpath(*m.MOVED_DIR)
     if not folder.is_dir() or folder.is_symlink():
         return []
+    regions = Path(root) / "regions"
+    folders = {p.name for p in regions.iterdir() if p.is_dir()} if regions.is_dir() else set()
     return [Problem(show(entry), None, None,
                     f"belongs to no province: moved files are named <province>.tsv after a "
                     f"folder of regions/ ('{excerpt(entry.stem)}' is none)",
                     "rename it after its province, or delete it if the province's addresses "
                     "are in its own file")
             for entry in sorted(folder.iterdir())
-            if entry.suffix != ".tsv" or entry.stem not in provinces]
+            if entry.suffix != ".tsv" or entry.stem not in set(provinces) | folders]
 
 
 def _check_dataset(path: Path, show, problems) -> None:
