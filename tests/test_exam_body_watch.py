@@ -1,6 +1,8 @@
-"""The 兵团 is an exam body of its own (issue 18): `check` says when nobody watches it, the
-harvest watches its notice pages, and a notice from its site never writes dates into the
-autonomous region's exams: its dates go to the report for an editor."""
+"""Watching every exam body (issues 18, 19). The 兵团 is one of its own: `check` says when
+nobody watches it, the harvest watches its notice pages, and a notice from its site never
+writes dates into the autonomous region's exams: its dates go to the report for an editor.
+What the data names to watch passes the official link policy, and a notice the readers
+cannot read is reported, never a traceback."""
 
 from __future__ import annotations
 
@@ -75,3 +77,15 @@ def test_a_watched_page_off_the_official_sites_is_an_error_with_its_line(tmp_pat
     assert code == 1
     assert (f"error: regions/xinjiang/province.yaml:{line}: "
             "[exam_bodies[1].authorities[1].notices[1].url]") in err
+
+
+def test_a_holiday_notice_that_cannot_be_read_is_reported_not_a_traceback(tmp_path):
+    root = copy_site(tmp_path / "site")
+    notice = tmp_path / "holidays.txt"
+    notice.write_text("国务院办公厅关于2027年部分节假日安排的通知\n"
+                      "经国务院批准，现将2027年有关安排通知如下。\n", encoding="utf-8")
+    code, out, err = run_cli("--root", str(root), "harvest", "--state", str(tmp_path / "s"),
+                             "--from-file", str(notice))
+    assert code == 0 and "Traceback" not in err, err
+    assert "holiday arrangement not read: no holiday lines" in out.split("Found but not placed")[1]
+    assert not (root / "calendars" / "national" / "2027.yaml").exists()

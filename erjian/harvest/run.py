@@ -105,11 +105,19 @@ class Harvest:
                                 published, self.proposals)
 
     def _holidays(self, layer: str, title: str, text: str, url: str, published) -> None:
-        from erjian.harvest.holiday_notice import calendar_yaml, read_holiday_notice
+        from erjian.harvest.holiday_notice import (UnreadableNotice, calendar_yaml,
+                                                   read_holiday_notice)
         from erjian.input.models import Source
 
-        arrangement = read_holiday_notice(title, text, published)
-        source = Source(title=title, published=published, url=url)
+        try:
+            arrangement = read_holiday_notice(title, text, published)
+        except UnreadableNotice as exc:   # reported, never guessed and never a traceback
+            self.proposals.add("unplaced", f"calendars/{layer}", f"holiday arrangement not "
+                               f"read: {exc}; enter it by hand from the notice", title, title,
+                               url)
+            return
+        source = Source(title=title, document=arrangement.document,
+                        published=arrangement.published or published, url=url)
         evidence = next((line for line in text.splitlines()   # "一、元旦：1月1日放假…"
                          if re.match(r"\s*[一二三四五六七八九十]+、.*放假", line)), title)
         propose.propose_calendar(self.root, layer, calendar_yaml(arrangement, source), title,
