@@ -124,6 +124,16 @@ def parse_region(text: str) -> str:
     return text
 
 
+def _network_options(command, timeout: float, unit: str) -> None:
+    """The network options of a command that fetches official pages (verify-links, harvest)."""
+    command.add_argument("--timeout", type=float, default=timeout,
+                         help=f"seconds each {unit} may take in all: connect, TLS, answer and "
+                              f"redirects (default {timeout:g})")
+    command.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
+                         help="also open this non-public address or network, e.g. 127.0.0.1 "
+                              "(only for testing against local servers; repeatable)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -171,12 +181,7 @@ def _parser() -> argparse.ArgumentParser:
                         "every authority link that passed")
     verify.add_argument("--today", type=parse_date, default=None,
                         help="date --write records (default: today in Asia/Shanghai)")
-    verify.add_argument("--timeout", type=float, default=10.0,
-                        help="seconds each link may take in all: connect, TLS, answer and "
-                             "redirects (default 10)")
-    verify.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
-                        help="also open this non-public address or network, e.g. 127.0.0.1 "
-                             "(only for testing against local servers; repeatable)")
+    _network_options(verify, 10.0, "link")
     harvest = commands.add_parser("harvest", help="read the official notices the data names "
                                   "and propose what is new (unconfirmed), with a report")
     harvest.add_argument("--state", type=Path, default=None, help="folder keeping ETags and "
@@ -188,14 +193,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="with --from-file: the province the notice is about")
     harvest.add_argument("--today", type=parse_date, default=None,
                          help="date recorded for notices read (default: today in China)")
-    harvest.add_argument("--timeout", type=float, default=20.0,
-                         help="seconds each page may take in all (default 20)")
+    _network_options(harvest, 20.0, "page")
     harvest.add_argument("--delay", type=float, default=None,
                          help="seconds between two requests to one host (default 2; a "
                               "larger Crawl-delay in robots.txt wins)")
-    harvest.add_argument("--allow-address", action="append", default=[], metavar="NETWORK",
-                         help="also open this non-public address (only for testing against "
-                              "local servers; repeatable)")
     backtest = commands.add_parser("backtest", help="each past exam with a recorded release "
                                    "date against the window the estimate gives; hit rate")
     backtest.add_argument("--today", type=parse_date, default=None,

@@ -73,7 +73,6 @@ def newest_fact(view: RegionView, notices, today: dt.date) -> dt.date | None:
     return capped(days, today)
 
 
-
 def capped(days, today: dt.date) -> dt.date | None:
     """The latest of ``days`` (None ignored), no later than ``today``."""
     known = [d for d in days if d is not None]
