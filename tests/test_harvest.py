@@ -547,3 +547,42 @@ def test_the_command_fetches_under_the_same_rules(network, tmp_path, monkeypatch
     code, out, err = run_cli(*args, "--allow-address", "127.0.0.1")
     assert code == 0, err
     assert "1 sources: 1 read" in out and "2027 exam: 2027-05-29 – 2027-05-30" in out
+
+
+def test_a_save_made_while_the_harvest_reads_is_never_overwritten(tmp_path):
+    from erjian.harvest.propose import Proposals
+
+    path = tmp_path / "province.yaml"
+    path.write_text("name: 安徽省\n", encoding="utf-8")
+    proposals = Proposals()
+    raw = proposals.read(path)
+    saved = "name: 安徽省\nnote: 编辑刚保存的内容\n"   # an editor's save, after the read
+    path.write_text(saved, encoding="utf-8")
+    proposals.add("proposed", "province.yaml", "2027 exam", "evidence", "title", "url")
+    proposals.write(path, "name: 安徽省\nexams: []\n", raw)
+    assert path.read_text(encoding="utf-8") == saved
+    proposals.settle(tmp_path)
+    assert [(c.kind, c.what) for c in proposals.changes] == [
+        ("unplaced", "2027 exam; not written: the file changed while the harvest read it; "
+                     "run the harvest again once the file is no longer being edited")]
+
+
+def test_a_province_file_that_is_a_symbolic_link_is_not_written_through(tmp_path):
+    """A link inside the site is read as input; the harvest still never writes through it
+    (a link outside the site stops the run before anything is read)."""
+    root = copy_site(tmp_path / "site")
+    path = root / "regions" / "anhui" / "province.yaml"
+    outside = root / "linked" / "anhui.yaml"
+    outside.parent.mkdir()
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+    before = outside.read_bytes()
+    notice = SITES / "rsks.test.gov.cn" / "kszx" / "2027-kaowu.html"
+    code, out, err = run_cli("--root", str(root), "harvest", "--state", str(tmp_path / "s"),
+                             "--from-file", str(notice),
+                             "--url", "https://www.apta.gov.cn/kszx/2027-kaowu.html")
+    assert outside.read_bytes() == before and path.is_symlink()
+    unplaced = out.split("## Found but not placed", 1)[1]
+    assert ("not written: the file is not a regular file (a symbolic link?); the harvest "
+            "edits regular files only") in unplaced

@@ -664,15 +664,15 @@ def _record_in_file(path: Path, links: list[Link], day: dt.date) -> list[str]:
     MAX_WRITE_ATTEMPTS saves in a row). Returns a line per link whose edit was refused."""
     hint = f"add 'verified: {day.isoformat()}' by hand"
     for _ in range(MAX_WRITE_ATTEMPTS):
-        raw = _read_regular(path, hint)
+        raw = read_regular(path, hint)
         if not raw.strip():   # caught between an editor's truncation and its write
             time.sleep(0.001)
             continue
         data, problems = _edited(raw, links, day)
         if data == raw:
-            if _read_regular(path, hint) == raw:
+            if read_regular(path, hint) == raw:
                 return problems
-        elif _swap_if_unchanged(path, raw, data, hint):
+        elif swap_if_unchanged(path, raw, data, hint):
             return problems
     raise NotWritten(f"the file changed while verifying (saved {MAX_WRITE_ATTEMPTS} times "
                      "during the edit); run again once it is no longer being edited")
@@ -694,21 +694,22 @@ def _edited(raw: bytes, links: list[Link], day: dt.date) -> tuple[bytes, list[st
     return (_BOM if raw.startswith(_BOM) else b"") + text.encode(), problems
 
 
-def _read_regular(path: Path, hint: str) -> bytes:
-    """The bytes of ``path``, a regular file that may be written; NotWritten otherwise."""
+def read_regular(path: Path, hint: str, editor: str = "--write") -> bytes:
+    """The bytes of ``path``, a regular file that may be written; NotWritten otherwise,
+    naming ``editor`` as what leaves the file alone."""
     try:
         status = path.lstat()
         if not stat.S_ISREG(status.st_mode):
-            raise NotWritten(f"the file is not a regular file (a symbolic link?); --write "
+            raise NotWritten(f"the file is not a regular file (a symbolic link?); {editor} "
                              f"edits regular files only: {hint}")
         mode = stat.filemode(status.st_mode)
         if not status.st_mode & 0o222:
-            raise NotWritten(f"the file is read-only (mode {mode}); --write leaves it alone: "
+            raise NotWritten(f"the file is read-only (mode {mode}); {editor} leaves it alone: "
                              f"make it writable (chmod u+w) and run again, or {hint}")
         if not os.access(path, os.W_OK):
             raise NotWritten(f"the file cannot be written (mode {mode}, owner {status.st_uid}; "
-                             "immutable if lsattr shows 'i'); --write leaves it alone: make it "
-                             f"writable (chmod u+w, chattr -i) and run again, or {hint}")
+                             f"immutable if lsattr shows 'i'); {editor} leaves it alone: make "
+                             f"it writable (chmod u+w, chattr -i) and run again, or {hint}")
         return _read_no_follow(path)
     except OSError as exc:
         raise NotWritten(_os_problem("read the file", exc, hint))
@@ -720,7 +721,7 @@ def _read_no_follow(path: Path) -> bytes:
         return file.read()
 
 
-def _swap_if_unchanged(path: Path, raw: bytes, data: bytes, hint: str) -> bool:
+def swap_if_unchanged(path: Path, raw: bytes, data: bytes, hint: str) -> bool:
     """Put ``data`` in place of ``path`` if it still holds ``raw``; False (nothing changed)
     when it does not, or when it was saved again meanwhile.
 
@@ -749,6 +750,16 @@ def _swap_if_unchanged(path: Path, raw: bytes, data: bytes, hint: str) -> bool:
         _remove(new)
         if aside is not None:
             _put_back_and_remove(aside, path)
+
+
+def create_if_absent(path: Path, data: bytes, hint: str) -> bool:
+    """``data`` as the new file ``path`` (mode 0644), unless a file of that name exists or
+    appears meanwhile: False then, and nothing changed."""
+    new = _temporary_copy(path, data, 0o644, hint)
+    try:
+        return _link_if_absent(new, path, hint)
+    finally:
+        _remove(new)
 
 
 def _temporary_copy(path: Path, data: bytes, mode: int, hint: str) -> Path:

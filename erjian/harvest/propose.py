@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from erjian.editor.verify_links import (NotWritten, create_if_absent, read_regular,
+                                        swap_if_unchanged)
 from erjian.input.models import RECORDED_STAGES, STAGES
 
 
@@ -32,33 +34,76 @@ class Change:
     url: str
 
 
+RUN_AGAIN = "run the harvest again once the file is no longer being edited"
+
+
 @dataclass
 class Proposals:
     """The changes of one run, and each written file's content before the run (so that a
-    proposal the data would refuse can be taken back)."""
+    proposal the data would refuse can be taken back).
+
+    Data files are read and written as ``verify-links --write`` does
+    (``erjian.editor.verify_links``): regular files only, never through a symbolic link or
+    into a read-only file, and a file is replaced only if it still holds what was read, so
+    a save made meanwhile is never overwritten. A file that cannot be written is listed in
+    ``unwritten``; ``settle`` reports its proposals as not placed."""
 
     changes: list = field(default_factory=list)
     originals: dict = field(default_factory=dict)   # Path -> bytes, or None if it was new
+    written: dict = field(default_factory=dict)     # Path -> bytes this run put there
+    unwritten: dict = field(default_factory=dict)   # Path -> why it was not written
 
     def add(self, *args) -> None:
         self.changes.append(Change(*args))
 
-    def write(self, path: Path, text: str) -> None:
-        if path not in self.originals:
-            self.originals[path] = path.read_bytes() if path.exists() else None
-        write_text(path, text)
+    def read(self, path: Path) -> bytes | None:
+        """The bytes of data file ``path``; None (and the reason kept) when it may not be
+        edited."""
+        try:
+            return read_regular(path, RUN_AGAIN, editor="the harvest")
+        except NotWritten as exc:
+            self.unwritten[path] = str(exc)
+            return None
+
+    def write(self, path: Path, text: str, based_on: bytes | None) -> None:
+        """``text`` in place of ``path`` if the file still holds ``based_on`` (None: if
+        there is no such file yet)."""
+        data = text.encode("utf-8")
+        try:
+            placed = (create_if_absent(path, data, RUN_AGAIN) if based_on is None
+                      else swap_if_unchanged(path, based_on, data, RUN_AGAIN))
+        except NotWritten as exc:
+            self.unwritten[path] = str(exc)
+            return
+        if not placed:
+            self.unwritten[path] = f"the file changed while the harvest read it; {RUN_AGAIN}"
+            return
+        self.originals.setdefault(path, based_on)
+        self.written[path] = data
 
     def take_back(self, root: Path, file: str, problem: str) -> None:
-        """Put ``file`` back as it was; its proposals become 'unplaced', saying why."""
+        """Put ``file`` back as it was, unless it was saved again meanwhile; its proposals
+        become 'unplaced', saying why."""
         path = root / file
-        original = self.originals.pop(path)
-        if original is None:
-            path.unlink()
-        else:
-            write_text(path, original.decode("utf-8"))
-        self.changes = [Change("unplaced", c.file, f"{c.what}; not written: the data would "
-                               f"refuse it ({problem})", c.evidence, c.title, c.url)
-                        if c.kind == "proposed" and c.file == file else c
+        original, data = self.originals.pop(path), self.written.pop(path)
+        try:
+            if original is None:
+                if read_regular(path, RUN_AGAIN, editor="the harvest") == data:
+                    path.unlink()
+            else:
+                swap_if_unchanged(path, data, original, RUN_AGAIN)
+        except (NotWritten, OSError):
+            pass   # changed by someone meanwhile: theirs stays; the report says why
+        self._unplace(file, f"not written: the data would refuse it ({problem})")
+
+    def settle(self, root: Path) -> None:
+        """The proposals of files that could not be written become 'unplaced'."""
+        for path, why in self.unwritten.items():
+            self._unplace(path.relative_to(root).as_posix(), f"not written: {why}")
+
+    def _unplace(self, file: str, why: str) -> None:
+        self.changes = [Change("unplaced", c.file, f"{c.what}; {why}", c.evidence, c.title,
+                               c.url) if c.kind == "proposed" and c.file == file else c
                         for c in self.changes]
 
     def of(self, kind: str) -> list[Change]:
@@ -118,8 +163,15 @@ def propose_exam_dates(root: Path, file: str, reading, title: str, url: str,
                           found.sentence, title, url)
         return
     path = root / file
+    raw = proposals.read(path)
+    if raw is None:
+        for found in dated.values():
+            proposals.add("unplaced", file, f"{STAGES[found.stage].name}: "
+                          f"{_shown(*_span(found))}; not written: {proposals.unwritten[path]}",
+                          found.sentence, title, url)
+        return
     yaml = _yaml()
-    data = yaml.load(path.read_text(encoding="utf-8"))
+    data = yaml.load(raw.decode("utf-8-sig"))
     before = len(proposals.changes)
     exam = _exam_entry(data, reading.exam_year)
     source = _source(title, url, published)
@@ -132,7 +184,7 @@ def propose_exam_dates(root: Path, file: str, reading, title: str, url: str,
             if stage in dated:
                 _propose_stage(exam, stage, dated[stage], source, file, title, url, proposals)
     if any(c.kind == "proposed" for c in proposals.changes[before:]):
-        proposals.write(path, _dumped(yaml, data))
+        proposals.write(path, _dumped(yaml, data), raw)
 
 
 def _exam_entry(data, year: int):
@@ -281,7 +333,7 @@ def propose_release(root: Path, site, province, reading, title: str, url: str,
     if recorded or path.exists():
         return
     proposals.write(path, release_draft(province, reading.exam_year, found, title, url,
-                                        published, reading.pass_marks))
+                                        published, reading.pass_marks), None)
     proposals.add("proposed", path.relative_to(root).as_posix(),
                   f"{reading.exam_year} release: {found.start.isoformat()} (drafted notice)",
                   found.sentence, title, url)
@@ -350,18 +402,22 @@ def propose_calendar(root: Path, layer: str, text: str, title: str, url: str,
     path = root / file
     unverified = with_unverified(text)
     if path.exists():
-        current = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = proposals.read(path)
+        if raw is None:
+            proposals.add("proposed", file, f"{year} arrangement", evidence, title, url)
+            return
+        current = yaml.safe_load(raw.decode("utf-8-sig")) or {}
         if _arrangement(current) == _arrangement(proposed):
             return
         if current.get("verified", True):
             proposals.add("conflict", file, f"{year} arrangement: the file (verified) differs "
                           "from the notice; left unchanged", evidence, title, url)
             return
-        proposals.write(path, unverified)
+        proposals.write(path, unverified, raw)
         proposals.add("proposed", file, f"{year} arrangement replaced (the file was "
                       "unverified)", evidence, title, url)
         return
-    proposals.write(path, unverified)
+    proposals.write(path, unverified, None)
     proposals.add("proposed", file, f"{year} arrangement (new file, verified: false)",
                   evidence, title, url)
 

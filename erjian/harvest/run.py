@@ -184,6 +184,7 @@ def run(root: Path, state: Path, today: dt.date, *, settings: Settings | None = 
             harvest.watch(watched)
         save_state(state, fetcher.validators, harvest.seen)
     take_back_refused(Path(root), harvest.proposals)
+    harvest.proposals.settle(Path(root))
     text = report(harvest.statuses, harvest.proposals, fetcher.tally)
     propose.write_text(state / "report.md", text)
     print(text, file=out)
